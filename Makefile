@@ -1,0 +1,55 @@
+# The two commands a newcomer needs: `make up` and `make test`. Everything else is what they call.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+NODE_MODULES := infra/node_modules/.package-lock.json
+LINT_VENV := infra/lint/.venv
+
+.PHONY: up test install lint bench clean help
+
+help:
+	@echo "make up      install what is missing, then run the whole platform locally (Ctrl-C stops it)"
+	@echo "make test    install what is missing, then run the full test suite"
+	@echo "make lint    ruff over the code"
+	@echo "make bench   run the benchmarks under bench/"
+
+up: install
+	$(VENV)/bin/wildrydes local up
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.synced $(NODE_MODULES) $(LINT_VENV)/.synced
+
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11+ is required (found $$($(PYTHON) --version 2>&1)); set PYTHON=python3.x"; exit 1; }
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+$(LINT_VENV)/.synced: $(UV) infra/lint/pyproject.toml infra/lint/uv.lock
+	$(UV) sync --frozen --project infra/lint --python $(PYTHON)
+	@touch $@
+
+$(NODE_MODULES): infra/package.json infra/package-lock.json
+	@command -v node >/dev/null || { echo "Node.js 20+ is required and was not found on PATH"; exit 1; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' || \
+		{ echo "Node.js 20+ is required (found $$(node --version))"; exit 1; }
+	npm ci --prefix infra --no-audit --no-fund
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(VENV)/bin/python -m bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) $(LINT_VENV) infra/node_modules

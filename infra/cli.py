@@ -1,0 +1,42 @@
+"""The `wildrydes` command: every subcommand grouped by concern."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from infra.errors import WildrydesError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wildrydes",
+        description="Wild Rydes unicorn telemetry platform: run it locally, deploy it, feed it, query it.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    from infra.local.cli import add_local_commands
+
+    add_local_commands(subparsers)
+    from infra.deploy.cli import add_deploy_command
+
+    add_deploy_command(subparsers)
+    from streaming.producer.cli import add_produce_command
+
+    add_produce_command(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except WildrydesError as error:
+        print(f"wildrydes: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
