@@ -126,9 +126,9 @@ class Gateway:
                 headers=headers, data=body, allow_redirects=False,
             ) as upstream:
                 if upstream.status >= 500 and not _is_aws_error(upstream):
-                    detail = (await upstream.read())[:200].decode("utf-8", "replace")
-                    log.warning("%s backend answered %s: %s", service, upstream.status, detail)
-                    if upstream.status == 501 or "NotImplemented" in detail:
+                    detail = (await upstream.content.read(256 * 1024)).decode("utf-8", "replace")
+                    log.warning("%s backend answered %s to %s", service, upstream.status, request.path)
+                    if upstream.status == 501 or "has not been implemented" in detail:
                         return self._error(
                             501, "NotImplemented",
                             f"The local {service} backend does not support this operation", protocol, cors,

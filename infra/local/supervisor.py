@@ -109,6 +109,8 @@ class Supervisor:
         self.stopping = threading.Event()
         self.logs_dir = settings.data_dir / "logs"
         self.run_files = RunFiles(settings.data_dir)
+        self.started_at = time.time()
+        self.ready = False  # set once the platform is deployed and serving, not just started
 
     # ---- component definitions -----------------------------------------------------------
     def plan(self) -> list[Component]:
@@ -146,17 +148,18 @@ class Supervisor:
             for component in self.components:
                 self._launch(component)
                 self._wait_ready(component)
-            self._record()
+            self.record()
         except BaseException:
             self.stop()
             raise
 
-    def _record(self) -> None:
+    def record(self) -> None:
         self.run_files.write({
             "pid": os.getpid(),
             "endpoint": self.settings.endpoint_url,
             "data_dir": str(self.settings.data_dir),
-            "started_at": time.time(),
+            "started_at": self.started_at,
+            "ready": self.ready,
             "components": {
                 c.name: {"pid": c.process.pid if c.process else None, "argv": c.argv, "restarts": c.restarts}
                 for c in self.components
@@ -216,7 +219,7 @@ class Supervisor:
                     self._wait_ready(component)
                 except WildrydesError as error:
                     self.echo(f"supervisor | {error}")
-                self._record()
+                self.record()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -256,6 +259,8 @@ def run_foreground(settings: LocalSettings, after_start: Callable[[], None] | No
     try:
         if after_start and not supervisor.stopping.is_set():
             after_start()
+        supervisor.ready = True
+        supervisor.record()
         if not supervisor.stopping.is_set():
             supervisor.watch()
     finally:

@@ -1,0 +1,139 @@
+"""A real local stack for tests: `wildrydes local up` started as a subprocess on a free port."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+from infra.config import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
+from infra.local.preflight import free_port
+
+WILDRYDES = [sys.executable, "-m", "infra.cli"]
+
+
+@dataclass
+class LocalStack:
+    data_dir: Path
+    port: int
+    log_path: Path
+    extra_args: list[str] = field(default_factory=list)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": DEFAULT_REGION,
+            "AWS_REGION": DEFAULT_REGION,
+            "WILDRYDES_DATA_DIR": str(self.data_dir),
+            "WILDRYDES_PORT": str(self.port),
+            **LOCAL_CREDENTIALS,
+        }
+
+    def client(self, service: str, **config: object):  # noqa: ANN201 - boto3 clients are untyped
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=DEFAULT_REGION,
+            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=Config(retries={"max_attempts": 2, "mode": "standard"}, **config),
+        )
+
+    def start(self, timeout: float = 90.0) -> None:
+        env = {**os.environ, **self.env}
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [*WILDRYDES, "local", "up", "--port", str(self.port), "--data-dir", str(self.data_dir),
+             *self.extra_args],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=REPO_ROOT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"wildrydes local up exited with {self.process.returncode}:\n{self.log_tail()}")
+            if self.healthy() and self._run_file_ready():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"local stack not healthy after {timeout}s:\n{self.log_tail()}")
+
+    def _run_file_ready(self) -> bool:
+        try:
+            state = json.loads((self.data_dir / "run" / "stack.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return bool(state.get("ready"))
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.endpoint_url}/_wildrydes/health", timeout=2) as response:
+                return json.loads(response.read())["status"] == "ok"
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+                raise
+        return self.process.returncode
+
+    def kill_all(self) -> None:
+        """kill -9 the supervisor and every process it started (they run in its process group
+        or their own sessions, so find them through the run file)."""
+        try:
+            state = json.loads((self.data_dir / "run" / "stack.json").read_text())
+            pids = [c["pid"] for c in state["components"].values() if c["pid"]]
+        except (OSError, ValueError, KeyError):
+            pids = []
+        assert self.process is not None
+        for pid in [self.process.pid, *pids]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait()
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def cli(self, *args: str, timeout: float = 120.0, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*WILDRYDES, *args], capture_output=True, text=True, timeout=timeout, input=input,
+            env={**os.environ, **self.env}, cwd=REPO_ROOT,
+        )
+
+
+def started_stack(tmp: Path, extra_args: list[str] | None = None) -> Iterator[LocalStack]:
+    stack = LocalStack(data_dir=tmp / "data", port=free_port(), log_path=tmp / "stack.log",
+                       extra_args=extra_args or [])
+    stack.start()
+    try:
+        yield stack
+    finally:
+        if stack.process and stack.process.poll() is None:
+            stack.stop()

@@ -1,0 +1,129 @@
+"""The one local endpoint: every service through plain boto3 with AWS_ENDPOINT_URL, errors, CORS."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import boto3
+import psutil
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.stack import LocalStack
+
+
+@pytest.fixture
+def aws_env(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
+    for key, value in local_stack.env.items():
+        monkeypatch.setenv(key, value)
+    return local_stack
+
+
+SERVICE_CALLS = [
+    ("kinesis", "list_streams", {}),
+    ("dynamodb", "list_tables", {}),
+    ("s3", "list_buckets", {}),
+    ("glue", "get_databases", {}),
+    ("iam", "list_roles", {}),
+    ("sts", "get_caller_identity", {}),
+    ("cognito-identity", "list_identity_pools", {"MaxResults": 10}),
+    ("lambda", "list_functions", {}),
+    ("firehose", "list_delivery_streams", {}),
+    ("sqs", "list_queues", {}),
+    ("athena", "list_work_groups", {}),
+]
+
+
+@pytest.mark.parametrize(("service", "operation", "params"), SERVICE_CALLS, ids=[s[0] for s in SERVICE_CALLS])
+def test_service_reachable_with_only_the_endpoint_variable(
+    aws_env: LocalStack, service: str, operation: str, params: dict
+) -> None:
+    client = boto3.client(service)  # no endpoint argument: AWS_ENDPOINT_URL decides
+    assert client.meta.endpoint_url == aws_env.endpoint_url
+    response = getattr(client, operation)(**params)
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_requests_reach_the_right_backend(aws_env: LocalStack) -> None:
+    kinesis, dynamodb = boto3.client("kinesis"), boto3.client("dynamodb")
+    kinesis.create_stream(StreamName="routing-probe", ShardCount=1)
+    dynamodb.create_table(
+        TableName="routing-probe", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+    )
+    # kinesalite's sequence numbers are 56 digits, like AWS's; moto's are shorter.
+    kinesis.get_waiter("stream_exists").wait(StreamName="routing-probe", WaiterConfig={"Delay": 0.2})
+    put = kinesis.put_record(StreamName="routing-probe", Data=b"x", PartitionKey="p")
+    assert len(put["SequenceNumber"]) == 56
+    # dynalite reports the table ARN in the requested region and the LevelDB backend keeps it.
+    assert "routing-probe" in dynamodb.list_tables()["TableNames"]
+
+
+def test_athena_queries_get_an_aws_style_error_until_the_engine_exists(aws_env: LocalStack) -> None:
+    athena = boto3.client("athena")
+    with pytest.raises(ClientError) as error:
+        athena.start_query_execution(QueryString="SELECT 1")
+    assert error.value.response["Error"]["Code"] == "InvalidRequestException"
+    assert "not running" in error.value.response["Error"]["Message"]
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_unknown_service_gets_an_aws_style_error(aws_env: LocalStack) -> None:
+    with pytest.raises(ClientError) as error:
+        boto3.client("ec2").describe_instances()
+    assert error.value.response["Error"]["Code"] == "UnknownServiceException"
+    assert "ec2" in error.value.response["Error"]["Message"]
+
+
+def test_unsupported_operation_is_an_aws_error_not_a_stack_trace(aws_env: LocalStack) -> None:
+    glue = boto3.client("glue")
+    with pytest.raises(ClientError) as error:
+        glue.batch_stop_job_run(JobName="j", JobRunIds=["r"])  # not implemented by moto
+    response = error.value.response
+    assert response["Error"]["Code"] == "NotImplemented"
+    assert "does not support" in response["Error"]["Message"]
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
+
+
+def _preflight(endpoint: str, origin: str) -> tuple[int, dict[str, str]]:
+    request = urllib.request.Request(endpoint + "/", method="OPTIONS", headers={
+        "Origin": origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type,x-amz-target,x-amz-date",
+    })
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+def test_cors_preflight_allows_loopback_pages_only(local_stack: LocalStack) -> None:
+    status, headers = _preflight(local_stack.endpoint_url, "http://127.0.0.1:8080")
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8080"
+    assert "x-amz-target" in headers["Access-Control-Allow-Headers"]
+    status, headers = _preflight(local_stack.endpoint_url, "https://evil.example.com")
+    assert status == 403
+    assert "Access-Control-Allow-Origin" not in headers
+
+
+def test_cors_headers_on_proxied_responses(local_stack: LocalStack) -> None:
+    request = urllib.request.Request(local_stack.endpoint_url + "/", headers={"Origin": "http://localhost:3001"})
+    with urllib.request.urlopen(request, timeout=5) as response:  # anonymous S3 ListBuckets
+        assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3001"
+        assert "x-amzn-RequestId" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_everything_listens_on_loopback_only(local_stack: LocalStack) -> None:
+    assert local_stack.process is not None
+    root = psutil.Process(local_stack.process.pid)
+    processes = [root, *root.children(recursive=True)]
+    listening = [
+        conn.laddr for proc in processes for conn in proc.net_connections(kind="inet")
+        if conn.status == psutil.CONN_LISTEN
+    ]
+    assert len(listening) >= 4  # gateway, kinesalite, dynalite, moto host
+    assert all(address.ip == "127.0.0.1" for address in listening), listening
