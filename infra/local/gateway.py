@@ -126,7 +126,7 @@ class Gateway:
                 headers=headers, data=body, allow_redirects=False,
             ) as upstream:
                 if upstream.status >= 500 and not _is_aws_error(upstream):
-                    detail = (await upstream.content.read(256 * 1024)).decode("utf-8", "replace")
+                    detail = (await upstream.read()).decode("utf-8", "replace")
                     log.warning("%s backend answered %s to %s", service, upstream.status, request.path)
                     if upstream.status == 501 or "has not been implemented" in detail:
                         return self._error(

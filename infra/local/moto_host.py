@@ -132,6 +132,11 @@ def _headers_of(environ: dict[str, Any]) -> list[tuple[str, str]]:
     return headers
 
 
+def _not_implemented(error: NotImplementedError) -> tuple[str, int, dict[str, str]]:
+    # The gateway turns this into the AWS error shape of the caller's protocol.
+    return json.dumps({"message": f"{error} (has not been implemented)"}), 501, {"Content-Type": "text/plain"}
+
+
 def _snapshot_loop(state: DurableState, stop: threading.Event) -> None:
     last = time.monotonic()
     while not stop.wait(1.0):
@@ -162,7 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     moto_patches.apply()
-    app = JournalingApp(DomainDispatcherApplication(create_backend_app), DurableState(args.state_dir))
+    def backend_app(service: str) -> Any:
+        flask_app = create_backend_app(service)  # type: ignore[arg-type]
+        flask_app.register_error_handler(NotImplementedError, _not_implemented)
+        return flask_app
+
+    app = JournalingApp(DomainDispatcherApplication(backend_app), DurableState(args.state_dir))
     started = time.monotonic()
     generation, replayed = app.state.load(app.replay)
     log.info(
