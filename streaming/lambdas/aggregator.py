@@ -1,0 +1,260 @@
+"""Per-minute aggregation of the raw stream: an AWS Lambda tumbling-window handler on ``wildrydes``.
+
+The workshop's Kinesis Data Analytics SQL grouped by ``FLOOR(ROWTIME TO MINUTE), Name``; a Lambda
+tumbling window is cut by the same arrival time, so the window in the event *is* that minute. Records
+of one window may arrive over several invocations; the running aggregate travels in ``state``:
+
+    {"u": {"<Name>": [[distance partials...], minMagic, maxMagic, minHealth, maxHealth, count]},
+     "_quarantined": <malformed records seen in this window>}
+
+On the invocation with ``isFinalInvokeForWindow`` (records or not) one summary per unicorn is written to
+the ``SUMMARY_STREAM`` stream with PutRecords (partition key = Name); failed entries are re-sent with
+bounded backoff and, if they still fail, the invocation raises so the runtime retries the final invoke
+(AWS does, and blocks the shard until it succeeds). Summaries are keyed by (Name, window start), so a
+retried final invoke re-emits the same values and the writer's overwrite makes it harmless.
+
+Distance is summed exactly: the state keeps Shewchuk's non-overlapping partials (as ``math.fsum``
+does), so the summary's Distance is the correctly rounded sum of the window's distances whatever the
+batch boundaries or the order, and equals ``math.fsum`` over the same values computed independently.
+
+Malformed records (bad base64, not JSON, contract violations) never fail the batch: each is counted in
+``state["_quarantined"]`` and sent with its reason to the quarantine queue (``QUARANTINE_QUEUE_URL``).
+
+State size: AWS terminates a window early when state exceeds 1 MB per shard, and the part of the
+window after that would start from empty state and emit a second summary under the same
+(Name, StatusTime) key, silently overwriting the first. That must not happen quietly, so the handler
+raises ``StateTooLargeError`` before its state reaches ``STATE_LIMIT_BYTES`` (the runtime retries, then
+sends the batch to the mapping's on-failure destination). At ~100 bytes a unicorn the limit is several
+thousand unicorns per shard; a larger fleet needs more shards (the partition key spreads unicorns).
+If a window is nevertheless reported as terminated early, its partial summaries are emitted and a
+warning is logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import clients, quarantine
+from .contract import ContractError, parse_raw
+from .kinesis_put import PutStats, batches, put_records
+from .retry import Backoff
+from .timefmt import epoch_seconds_to_ms, format_datetime, parse_iso, to_epoch_ms
+
+log = logging.getLogger(__name__)
+
+SUMMARY_STREAM_ENV = "SUMMARY_STREAM"
+STATE_LIMIT_BYTES = 1_000_000
+EMIT_BACKOFF = Backoff(attempts=8, base=0.05, cap=2.0)
+SAFETY_MARGIN_S = 3.0
+
+State = dict[str, Any]
+
+
+class StateTooLargeError(RuntimeError):
+    """The window's state would exceed what Lambda carries between invocations (1 MB per shard)."""
+
+
+class MalformedStateError(RuntimeError):
+    """The state passed in was not written by this handler."""
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process(event, context)
+
+
+def process(
+    event: dict[str, Any],
+    context: Any = None,
+    *,
+    kinesis: Any = None,
+    sqs: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    window = event.get("window") or {}
+    try:
+        start = parse_iso(window["start"])
+        end = parse_iso(window["end"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not a tumbling-window event: window {window!r} ({exc})") from None
+    state = load_state(event.get("state"))
+    shard_id = event.get("shardId")
+    start_ms, end_ms = to_epoch_ms(start), to_epoch_ms(end)
+
+    bad: list[dict[str, Any]] = []
+    outside = 0
+    for record in event.get("Records") or []:
+        kin = record.get("kinesis") or {}
+        data_b64 = kin.get("data") or ""
+        arrival = kin.get("approximateArrivalTimestamp")
+        try:
+            raw = base64.b64decode(data_b64, validate=True)
+            parsed = parse_raw(raw)
+        except (ContractError, binascii.Error, ValueError, TypeError) as exc:
+            reason = exc.reason if isinstance(exc, ContractError) else f"data is not valid base64: {exc}"
+            bad.append(
+                quarantine.message(
+                    reason,
+                    data_b64 if isinstance(data_b64, str) else repr(data_b64),
+                    source="aggregator",
+                    shard_id=shard_id,
+                    sequence_number=kin.get("sequenceNumber"),
+                    partition_key=kin.get("partitionKey"),
+                    arrival=arrival,
+                    extra={"eventSourceARN": event.get("eventSourceARN"), "window": window},
+                )
+            )
+            continue
+        if isinstance(arrival, int | float) and not start_ms <= epoch_seconds_to_ms(arrival) < end_ms:
+            outside += 1
+        add_record(state, parsed)
+    state["_quarantined"] += len(bad)
+    if outside:
+        log.warning(
+            "%d record(s) arrived outside window %s..%s; aggregated into it as given",
+            outside,
+            window.get("start"),
+            window.get("end"),
+        )
+
+    size = state_size(state)
+    if size > STATE_LIMIT_BYTES:
+        raise StateTooLargeError(
+            f"tumbling-window state for shard {shard_id} window {window.get('start')} would be {size} bytes "
+            f"for {len(state['u'])} unicorns (limit {STATE_LIMIT_BYTES}); add shards to the stream"
+        )
+    quarantine.send(bad, sqs=sqs, sleep=sleep)
+
+    if event.get("isFinalInvokeForWindow"):
+        if event.get("isWindowTerminatedEarly"):
+            log.warning("window %s on %s terminated early: its summaries are partial", window, shard_id)
+        emitted = emit(state, format_datetime(start), format_datetime(end), context, kinesis=kinesis, sleep=sleep)
+        log.info(
+            "window %s..%s shard %s: %d summaries, %d records, %d quarantined",
+            window.get("start"),
+            window.get("end"),
+            shard_id,
+            emitted,
+            sum(entry[5] for entry in state["u"].values()),
+            state["_quarantined"],
+        )
+    return {"state": state, "batchItemFailures": []}
+
+
+# -------------------------------------------------------------------------------------------- state
+
+
+def load_state(state: Any) -> State:
+    if not state:
+        return {"u": {}, "_quarantined": 0}
+    if not isinstance(state, dict) or not isinstance(state.get("u"), dict):
+        raise MalformedStateError(f"state was not written by this aggregator: {str(state)[:200]}")
+    # A private copy: AWS hands over a fresh deserialised state, but an in-process runtime retrying a
+    # failed invocation with the same event object must not see this attempt's partial updates.
+    state = json.loads(json.dumps(state))
+    state.setdefault("_quarantined", 0)
+    return state
+
+
+def add_record(state: State, record: dict[str, Any]) -> None:
+    units = state["u"]
+    magic, health = record["MagicPoints"], record["HealthPoints"]
+    entry = units.get(record["Name"])
+    if entry is None:
+        units[record["Name"]] = [[record["Distance"]], magic, magic, health, health, 1]
+        return
+    add_exact(entry[0], record["Distance"])
+    if magic < entry[1]:
+        entry[1] = magic
+    if magic > entry[2]:
+        entry[2] = magic
+    if health < entry[3]:
+        entry[3] = health
+    if health > entry[4]:
+        entry[4] = health
+    entry[5] += 1
+
+
+def add_exact(partials: list[float], x: float) -> None:
+    """Add ``x`` to non-overlapping partials whose exact sum is the running total (Shewchuk)."""
+    i = 0
+    for y in partials:
+        if abs(x) < abs(y):
+            x, y = y, x
+        hi = x + y
+        lo = y - (hi - x)
+        if lo:
+            partials[i] = lo
+            i += 1
+        x = hi
+    partials[i:] = [x]
+
+
+def state_size(state: State) -> int:
+    """Bytes of the state as JSON, measured the roomy way (ASCII escapes, default separators)."""
+    return len(json.dumps(state))
+
+
+def summaries(state: State, window_start: str, window_end: str) -> list[dict[str, Any]]:
+    out = []
+    for name in sorted(state["u"]):
+        partials, min_m, max_m, min_h, max_h, count = state["u"][name]
+        out.append(
+            {
+                "Name": name,
+                "StatusTime": window_start,
+                "Distance": math.fsum(partials),
+                "MinMagicPoints": min_m,
+                "MaxMagicPoints": max_m,
+                "MinHealthPoints": min_h,
+                "MaxHealthPoints": max_h,
+                "RecordCount": count,
+                "WindowEnd": window_end,
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------- emit
+
+
+def emit(
+    state: State,
+    window_start: str,
+    window_end: str,
+    context: Any,
+    *,
+    kinesis: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    rows = summaries(state, window_start, window_end)
+    if not rows:
+        return 0
+    stream = os.environ.get(SUMMARY_STREAM_ENV)
+    if not stream:
+        raise RuntimeError(f"{SUMMARY_STREAM_ENV} is not set: nowhere to emit {len(rows)} summaries")
+    kinesis = kinesis if kinesis is not None else clients.get("kinesis")
+    deadline = _deadline(context)
+    entries = [
+        (json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode("utf-8"), row["Name"]) for row in rows
+    ]
+    stats = PutStats()
+    for batch in batches(entries):
+        put_records(kinesis, stream, batch, backoff=EMIT_BACKOFF, deadline=deadline, sleep=sleep, stats=stats)
+    if stats.resent:
+        log.warning("re-sent %d summary records after partial failures (%s)", stats.resent, dict(stats.errors))
+    return len(rows)
+
+
+def _deadline(context: Any) -> float | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return time.monotonic() + max(0.0, remaining() / 1000.0 - SAFETY_MARGIN_S)

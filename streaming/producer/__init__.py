@@ -1,0 +1,1 @@
+"""The fleet producer: a deterministic unicorn simulator and a PutRecords sender (``wildrydes produce``)."""
