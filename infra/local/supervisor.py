@@ -133,6 +133,9 @@ class Supervisor:
                                   "--dynamodb", f"http://127.0.0.1:{ports['dynamodb']}",
                                   "--moto", f"http://127.0.0.1:{ports['moto']}"],
                       ready_url=f"{self.settings.endpoint_url}/_wildrydes/health"),
+            # Runs the deployed event source mappings; talks to AWS only through the endpoint.
+            Component("lambda", [python, "-m", "infra.local.lambda_runtime", "--data-dir", str(data)],
+                      env=self.settings.aws_env()),
         ]
         return components
 
@@ -189,7 +192,9 @@ class Supervisor:
                 raise WildrydesError("stopped while starting")
             if component.process is None or component.process.poll() is not None:
                 return True  # reported below
-            return http_ok(component.ready_url) if component.ready_url else _listening(component)
+            if component.ready_url:
+                return http_ok(component.ready_url)
+            return "--port" not in component.argv or _listening(component)
 
         wait_until(ready, READY_TIMEOUT_S)
         if component.process is None or component.process.poll() is not None:

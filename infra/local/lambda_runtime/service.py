@@ -1,0 +1,152 @@
+"""Discovers the deployed Kinesis event source mappings and runs a poller per mapping and shard,
+children shards only after their parents are finished."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infra.local.lambda_runtime.checkpoints import CheckpointStore
+from infra.local.lambda_runtime.invoker import FunctionConfig, FunctionInvoker, base_environment
+from infra.local.lambda_runtime.mapping import MappingConfig
+from infra.local.lambda_runtime.shard_poller import ShardPoller
+
+log = logging.getLogger("wildrydes.lambda")
+DISCOVER_EVERY_S = 2.0
+
+
+def _client(service: str) -> Any:
+    return boto3.client(service, config=Config(retries={"max_attempts": 10, "mode": "adaptive"},
+                                               max_pool_connections=50))
+
+
+class MappingRunner:
+    """Runs the shard pollers of one mapping."""
+
+    def __init__(self, config: MappingConfig, store: CheckpointStore) -> None:
+        self.config = config
+        self.store = store
+        self.stop = threading.Event()
+        self.kinesis = _client("kinesis")
+        self.sqs = _client("sqs")
+        self.pollers: dict[str, tuple[ShardPoller, threading.Thread]] = {}
+        self.thread = threading.Thread(target=self._run, name=f"mapping-{config.uuid[:8]}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self._start_ready_shards()
+            except (ClientError, BotoCoreError) as error:
+                log.warning("mapping=%s cannot list shards of %s: %s", self.config.uuid[:8],
+                            self.config.stream_name, error)
+            self.stop.wait(DISCOVER_EVERY_S)
+        for poller, thread in self.pollers.values():
+            thread.join(timeout=30)
+            poller.invoker.close()
+
+    def _start_ready_shards(self) -> None:
+        shards = self.kinesis.list_shards(StreamName=self.config.stream_name)["Shards"]
+        known = {s["ShardId"] for s in shards}
+        finished = self.store.finished_shards(self.config.uuid) | {
+            shard_id for shard_id, (_, thread) in self.pollers.items() if not thread.is_alive()
+            and self.pollers[shard_id][0].checkpoint.finished
+        }
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id in self.pollers or shard_id in finished:
+                continue
+            parents = [p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId")) if p]
+            # A parent no longer listed has been trimmed away; one still listed must be finished first.
+            if any(p in known and p not in finished for p in parents):
+                continue
+            invoker = FunctionInvoker(self.config.function, base_environment())
+            poller = ShardPoller(self.config, shard_id, self.kinesis, self.sqs, self.store, invoker, self.stop)
+            thread = threading.Thread(target=self._poll, args=(poller,), name=f"shard-{shard_id}", daemon=True)
+            self.pollers[shard_id] = (poller, thread)
+            thread.start()
+            log.info("mapping=%s fn=%s polling %s/%s", self.config.uuid[:8], self.config.function.name,
+                     self.config.stream_name, shard_id)
+
+    def _poll(self, poller: ShardPoller) -> None:
+        while not self.stop.is_set():
+            try:
+                poller.run()
+                return
+            except Exception:  # a backend hiccup: log it and resume from the checkpoint
+                log.exception("mapping=%s shard=%s poller failed; resuming from its checkpoint",
+                              self.config.uuid[:8], poller.shard_id)
+                poller.iterator = None
+                poller.buffer.clear()
+                poller.last_read = None
+                poller.checkpoint = self.store.load(self.config.uuid, poller.shard_id, time.time())
+                self.stop.wait(1.0)
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=60)
+
+
+class LambdaRuntime:
+    def __init__(self, store: CheckpointStore) -> None:
+        self.store = store
+        self.lambda_client = _client("lambda")
+        self.runners: dict[str, MappingRunner] = {}
+        self.stop = threading.Event()
+
+    def discover(self) -> dict[str, MappingConfig]:
+        configs: dict[str, MappingConfig] = {}
+        functions: dict[str, FunctionConfig] = {}
+        paginator = self.lambda_client.get_paginator("list_event_source_mappings")
+        for page in paginator.paginate():
+            for mapping in page["EventSourceMappings"]:
+                if ":kinesis:" not in mapping.get("EventSourceArn", ""):
+                    continue
+                name = mapping["FunctionArn"].split(":function:", 1)[1].split(":")[0]
+                if name not in functions:
+                    functions[name] = self._function(name)
+                config = MappingConfig.from_api(mapping, functions[name])
+                if config.enabled:
+                    configs[config.uuid] = config
+        return configs
+
+    def _function(self, name: str) -> FunctionConfig:
+        fn = self.lambda_client.get_function_configuration(FunctionName=name)
+        return FunctionConfig(
+            name=fn["FunctionName"], arn=fn["FunctionArn"], handler=fn["Handler"],
+            timeout_s=int(fn.get("Timeout") or 3), memory_mb=int(fn.get("MemorySize") or 128),
+            environment=(fn.get("Environment") or {}).get("Variables") or {}, role=fn.get("Role", ""),
+        )
+
+    def run(self) -> None:
+        log.info("lambda runtime started")
+        while not self.stop.is_set():
+            try:
+                self.reconcile(self.discover())
+            except (ClientError, BotoCoreError) as error:
+                log.warning("cannot read the event source mappings: %s", error)
+            self.stop.wait(DISCOVER_EVERY_S)
+        for runner in self.runners.values():
+            runner.stop.set()
+        for runner in self.runners.values():
+            runner.shutdown()
+
+    def reconcile(self, configs: dict[str, MappingConfig]) -> None:
+        for uuid, runner in list(self.runners.items()):
+            if configs.get(uuid) != runner.config:
+                log.info("mapping=%s changed or removed; restarting its pollers", uuid[:8])
+                runner.shutdown()
+                del self.runners[uuid]
+        for uuid, config in configs.items():
+            if uuid not in self.runners:
+                runner = MappingRunner(config, self.store)
+                self.runners[uuid] = runner
+                runner.start()

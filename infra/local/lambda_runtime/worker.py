@@ -1,0 +1,64 @@
+"""A Lambda worker process: imports one handler and invokes it for each event read from stdin.
+
+Protocol: one JSON line in ({"event", "context"}), one JSON line out ({"result"} or {"error"}). The
+handler's own prints go to stderr (the function's log), never into the protocol stream.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+
+class LambdaContext:
+    """The attributes and method AWS's Python runtime gives a handler's context."""
+
+    def __init__(self, meta: dict[str, Any]) -> None:
+        self.function_name: str = meta["function_name"]
+        self.function_version: str = meta.get("function_version", "$LATEST")
+        self.invoked_function_arn: str = meta["invoked_function_arn"]
+        self.memory_limit_in_mb: int = int(meta.get("memory_limit_in_mb", 128))
+        self.aws_request_id: str = meta["aws_request_id"]
+        self.log_group_name: str = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name: str = meta.get("log_stream_name", "local")
+        self.identity = None
+        self.client_context = None
+        self._deadline_ms: float = meta["deadline_ms"]
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int(self._deadline_ms - time.time() * 1000))
+
+
+def main() -> int:
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    sys.stdout = sys.stderr
+    module_name, _, function_name = sys.argv[1].rpartition(".")
+    try:
+        handler = getattr(importlib.import_module(module_name), function_name)
+    except Exception as error:  # reported on every invoke, like AWS's Runtime.ImportModuleError
+        handler = None
+        import_error = {"errorType": "Runtime.ImportModuleError", "errorMessage": f"{type(error).__name__}: {error}"}
+    for line in sys.stdin:
+        request = json.loads(line)
+        if handler is None:
+            protocol.write(json.dumps({"error": import_error}) + "\n")
+            continue
+        try:
+            result = handler(request["event"], LambdaContext(request["context"]))
+            protocol.write(json.dumps({"result": result}) + "\n")
+        except Exception as error:
+            protocol.write(json.dumps({"error": {
+                "errorType": type(error).__name__,
+                "errorMessage": str(error),
+                "stackTrace": traceback.format_exception(error)[-5:],
+            }}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
