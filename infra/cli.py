@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
 from infra.errors import WildrydesError
 
 
@@ -21,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib.util
 
     for module, function in (("infra.deploy.cli", "add_deploy_command"),
-                             ("streaming.producer.cli", "add_produce_command")):
+                             ("streaming.producer.cli", "add_produce_command"),
+                             ("streaming.aggregates", "add_aggregates_command")):
         if importlib.util.find_spec(module.rsplit(".", 1)[0]) and importlib.util.find_spec(module):  # TEMP
             getattr(importlib.import_module(module), function)(subparsers)
     return parser
@@ -34,6 +37,19 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except WildrydesError as error:
         print(f"wildrydes: error: {error}", file=sys.stderr)
+        return 1
+    except EndpointConnectionError as error:
+        print(f"wildrydes: error: cannot reach {error.kwargs.get('endpoint_url')}: is the endpoint running? "
+              "(start it with `wildrydes local up`)", file=sys.stderr)
+        return 1
+    except ClientError as error:
+        info = error.response.get("Error", {})
+        print(f"wildrydes: error: {error.operation_name} failed: {info.get('Code')}: {info.get('Message')}",
+              file=sys.stderr)
+        return 1
+    except NoCredentialsError:
+        print("wildrydes: error: no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
