@@ -33,6 +33,8 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
                     help="address to listen on (default 127.0.0.1; anything else exposes the endpoint "
                          "beyond this machine)")
     up.add_argument("--no-deploy", action="store_true", help="start the endpoint without deploying")
+    up.add_argument("--parameter", "-p", action="append", default=[], metavar="KEY=VALUE",
+                    help="template parameter for the deploy at start (repeatable), e.g. TumblingWindowInSeconds=5")
     up.set_defaults(func=_up)
 
     down = commands.add_parser("down", help="stop a running local platform (state is kept)",
@@ -71,8 +73,10 @@ def _up(args: argparse.Namespace) -> int:
             os.environ[key] = value
         if not args.no_deploy:
             from infra.deploy.local import deploy_local
+            from infra.deploy.template import parse_parameter_overrides
 
-            deploy_local(settings, {}, out=lambda line: print(f"   deploy | {line}", flush=True))
+            deploy_local(settings, parse_parameter_overrides(args.parameter),
+                         out=lambda line: print(f"   deploy | {line}", flush=True))
         _banner(settings)
 
     run_foreground(settings, after_start, echo=lambda line: print(line, flush=True))
