@@ -24,7 +24,7 @@ TABLE = "UnicornSensorData"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     yield from started_stack(tmp_path_factory.mktemp("streaming"),
-                             ["--parameter", f"TumblingWindowInSeconds={WINDOW_S}",
+                             ["--no-producer", "--parameter", f"TumblingWindowInSeconds={WINDOW_S}",
                               "--parameter", "AggregatorMaximumBatchingWindowInSeconds=0"])
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from infra.config import DEFAULT_HOST, DEFAULT_PORT, LocalSettings, default_data_dir
 from infra.errors import WildrydesError, endpoint_not_running
-from infra.local.supervisor import RunFiles, run_foreground, wait_until
+from infra.local.supervisor import Component, RunFiles, Supervisor, run_foreground, wait_until
 
 
 def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +33,8 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
                     help="address to listen on (default 127.0.0.1; anything else exposes the endpoint "
                          "beyond this machine)")
     up.add_argument("--no-deploy", action="store_true", help="start the endpoint without deploying")
+    up.add_argument("--no-producer", action="store_true", help="do not start the fleet producer")
+    up.add_argument("--unicorns", type=int, default=20, help="fleet size of the producer (default 20)")
     up.add_argument("--parameter", "-p", action="append", default=[], metavar="KEY=VALUE",
                     help="template parameter for the deploy at start (repeatable), e.g. TumblingWindowInSeconds=5")
     up.set_defaults(func=_up)
@@ -68,7 +70,7 @@ def _data_dir(args: argparse.Namespace) -> Path:
 def _up(args: argparse.Namespace) -> int:
     settings = LocalSettings(data_dir=_data_dir(args), host=args.host, port=args.port)
 
-    def after_start() -> None:
+    def after_start(supervisor: Supervisor) -> None:
         for key, value in settings.aws_env().items():
             os.environ[key] = value
         if not args.no_deploy:
@@ -77,19 +79,25 @@ def _up(args: argparse.Namespace) -> int:
 
             deploy_local(settings, parse_parameter_overrides(args.parameter),
                          out=lambda line: print(f"   deploy | {line}", flush=True))
-        _banner(settings)
+        if not args.no_producer and not args.no_deploy:
+            supervisor.add(Component(
+                "producer", [sys.executable, "-m", "infra.cli", "produce", "--unicorns", str(args.unicorns),
+                             "--report-every", "10"], env=settings.aws_env()))
+        _banner(settings, producing=None if args.no_producer or args.no_deploy else args.unicorns)
 
     run_foreground(settings, after_start, echo=lambda line: print(line, flush=True))
     return 0
 
 
-def _banner(settings: LocalSettings) -> None:
+def _banner(settings: LocalSettings, producing: int | None) -> None:
     lines = [
         "",
         "Wild Rydes local platform is up",
         f"  AWS endpoint     {settings.endpoint_url}   (export AWS_ENDPOINT_URL={settings.endpoint_url})",
         f"  health           {settings.endpoint_url}/_wildrydes/health",
         f"  data directory   {settings.data_dir}",
+        *([f"  producer         {producing} unicorns -> Kinesis 'wildrydes'; per-minute aggregates in DynamoDB: "
+           "`wildrydes aggregates --unicorn Shadowfax`"] if producing else []),
         "  stop             Ctrl-C, or `wildrydes local down`",
         "",
     ]

@@ -169,6 +169,13 @@ class Supervisor:
             },
         })
 
+    def add(self, component: Component) -> None:
+        """Start one more component once the platform is up (e.g. the producer after the deploy)."""
+        self.components.append(component)
+        self._launch(component)
+        self._wait_ready(component)
+        self.record()
+
     def _launch(self, component: Component) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **component.env}
         component.process = subprocess.Popen(
@@ -251,7 +258,7 @@ def _listening(component: Component) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def run_foreground(settings: LocalSettings, after_start: Callable[[], None] | None = None,
+def run_foreground(settings: LocalSettings, after_start: Callable[[Supervisor], None] | None = None,
                    echo: Callable[[str], None] = print) -> None:
     supervisor = Supervisor(settings, echo)
 
@@ -263,7 +270,7 @@ def run_foreground(settings: LocalSettings, after_start: Callable[[], None] | No
     supervisor.start()
     try:
         if after_start and not supervisor.stopping.is_set():
-            after_start()
+            after_start(supervisor)
         supervisor.ready = True
         supervisor.record()
         if not supervisor.stopping.is_set():

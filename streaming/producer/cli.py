@@ -51,6 +51,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--in-flight", type=_positive_int, default=2, help="PutRecords calls in flight (default 2)")
     parser.add_argument("--quiet", action="store_true", help="no progress line even on a terminal")
+    parser.add_argument("--report-every", type=_positive_float, metavar="SECONDS",
+                        help="print a progress line every SECONDS even when not on a terminal (for logs)")
     parser.set_defaults(func=run_produce)
 
 
@@ -59,7 +61,8 @@ def run_produce(args: argparse.Namespace, out: TextIO | None = None, err: TextIO
     err = err or sys.stderr
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     fleet = Fleet(args.unicorns, seed)
-    progress = Progress(err, enabled=err.isatty() and not args.quiet)
+    progress = Progress(err, enabled=(err.isatty() or bool(args.report_every)) and not args.quiet,
+                        line_every=args.report_every)
     start_ms = None if args.start_time is None else to_epoch_ms(args.start_time)
     status = 0
     sender = KinesisSender(args.stream, lanes=args.in_flight)
@@ -141,9 +144,10 @@ class Progress:
     _last_time: float = 0.0
     _last_acked: int = 0
     _shown: bool = False
+    line_every: float | None = None  # when set: a plain line every so many seconds (logs, not a terminal)
 
     def update(self, sender: KinesisSender, now: float) -> None:
-        if not self.enabled or now - self._last_time < 0.5:
+        if not self.enabled or now - self._last_time < (self.line_every or 0.5):
             return
         if not self._last_time:
             self._last_time, self._last_acked = self.started, 0
@@ -152,12 +156,13 @@ class Progress:
         average = acked / max(now - self.started, 1e-9)
         self._last_time, self._last_acked = now, acked
         self.stream.write(
-            f"\r\x1b[K{acked:,} acked | {current:,.0f} rec/s now | {average:,.0f} rec/s avg | "
+            ("" if self.line_every else "\r\x1b[K")
+            + f"{acked:,} acked | {current:,.0f} rec/s now | {average:,.0f} rec/s avg | "
             f"{sender.pending:,} pending | {sender.stats.resent:,} re-sent | {sender.stats.throttled:,} throttled"
-            f" | {now - self.started:,.1f} s"
+            f" | {now - self.started:,.1f} s" + ("\n" if self.line_every else "")
         )
         self.stream.flush()
-        self._shown = True
+        self._shown = not self.line_every
 
     def clear(self) -> None:
         if self._shown:
