@@ -19,14 +19,13 @@ def build_parser() -> argparse.ArgumentParser:
     from infra.local.cli import add_local_commands
 
     add_local_commands(subparsers)
-    import importlib
-    import importlib.util
+    from infra.deploy.cli import add_deploy_command
+    from streaming.aggregates import add_aggregates_command
+    from streaming.producer.cli import add_produce_command
 
-    for module, function in (("infra.deploy.cli", "add_deploy_command"),
-                             ("streaming.producer.cli", "add_produce_command"),
-                             ("streaming.aggregates", "add_aggregates_command")):
-        if importlib.util.find_spec(module.rsplit(".", 1)[0]) and importlib.util.find_spec(module):  # TEMP
-            getattr(importlib.import_module(module), function)(subparsers)
+    add_deploy_command(subparsers)
+    add_produce_command(subparsers)
+    add_aggregates_command(subparsers)
     return parser
 
 
