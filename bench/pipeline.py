@@ -1,0 +1,208 @@
+"""The streaming pipeline under load: producer → Kinesis → aggregator → summary stream → writer →
+DynamoDB, on one machine. Reports the sustained rate, the delay from a window's end until its item is
+readable in DynamoDB (p50/p99), completeness (records counted in DynamoDB vs acknowledged), and the CPU
+and memory of each process. ``python -m bench pipeline [--rate 10000] [--minutes 5] [--quick]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench import RESULTS_DIR
+from tests.stack import LocalStack, started_stack
+
+NAME = "pipeline"
+DESCRIPTION = "producer → aggregator → DynamoDB: sustained rate, window-end → item delay, CPU/RSS"
+TABLE = "UnicornSensorData"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench pipeline", description=DESCRIPTION)
+    parser.add_argument("--rate", type=float, default=10_000, help="target records/s (default 10000)")
+    parser.add_argument("--unicorns", type=int, default=1000, help="fleet size (default 1000)")
+    parser.add_argument("--minutes", type=float, default=5.0, help="how long to produce (default 5)")
+    parser.add_argument("--window", type=int, default=60, help="tumbling window in seconds (default 60)")
+    parser.add_argument("--quick", action="store_true", help="30 s at 2,000 records/s with 10 s windows")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rate, args.unicorns, args.minutes, args.window = 2000, 200, 0.5, 10
+    return args
+
+
+class ItemWatcher(threading.Thread):
+    """Scans the table a few times a second and records when each item is first readable."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        super().__init__(daemon=True)
+        self.dynamodb = stack.client("dynamodb")
+        self.first_seen: dict[tuple[str, str], float] = {}
+        self.counts: dict[tuple[str, str], int] = {}
+        self.window_end: dict[tuple[str, str], float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.scan()
+            self.stop.wait(0.2)
+
+    def scan(self) -> None:
+        kwargs: dict[str, Any] = {"TableName": TABLE, "ProjectionExpression": "#n, StatusTime, RecordCount, WindowEnd",
+                                  "ExpressionAttributeNames": {"#n": "Name"}}
+        now = time.time()
+        while True:
+            page = self.dynamodb.scan(**kwargs)
+            for item in page["Items"]:
+                key = (item["Name"]["S"], item["StatusTime"]["S"])
+                self.first_seen.setdefault(key, now)
+                self.counts[key] = int(item["RecordCount"]["N"])
+                end = item["WindowEnd"]["S"]
+                self.window_end[key] = datetime.strptime(end[:19], "%Y-%m-%d %H:%M:%S" if " " in end[:19]
+                                                         else "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class ResourceSampler(threading.Thread):
+    def __init__(self, roots: dict[str, int]) -> None:
+        super().__init__(daemon=True)
+        self.roots = roots
+        self.samples: list[dict[str, Any]] = []
+        self.stop = threading.Event()
+
+    def _processes(self) -> dict[str, list[psutil.Process]]:
+        found: dict[str, list[psutil.Process]] = {}
+        for name, pid in self.roots.items():
+            try:
+                root = psutil.Process(pid)
+                found[name] = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                continue
+        return found
+
+    def run(self) -> None:
+        groups = self._processes()
+        for procs in groups.values():
+            for proc in procs:
+                proc.cpu_percent(None)
+        while not self.stop.wait(5.0):
+            sample: dict[str, Any] = {"t": time.time()}
+            for name, procs in groups.items():
+                cpu, rss = 0.0, 0
+                for proc in procs:
+                    try:
+                        cpu += proc.cpu_percent(None)
+                        rss += proc.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        continue
+                sample[name] = {"cpu_percent": cpu, "rss_mb": rss / 2**20}
+            self.samples.append(sample)
+
+
+def component_pids(stack: LocalStack) -> dict[str, int]:
+    state = json.loads((stack.data_dir / "run" / "stack.json").read_text())
+    return {name: c["pid"] for name, c in state["components"].items() if c["pid"]}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="wildrydes-bench-pipeline-", dir="/tmp"))
+    results: dict[str, Any] = {
+        "settings": vars(args), "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30)},
+    }
+    for stack in started_stack(work, ["--no-producer", "--parameter", f"TumblingWindowInSeconds={args.window}",
+                                      "--parameter", "AggregatorBatchSize=10000"]):
+        watcher = ItemWatcher(stack)
+        watcher.start()
+        producer = subprocess.Popen(
+            [sys.executable, "-m", "infra.cli", "produce", "--unicorns", str(args.unicorns),
+             "--rate", str(args.rate / args.unicorns), "--duration", str(args.minutes * 60), "--seed", "1",
+             "--in-flight", "4"],
+            env={**os.environ, **stack.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sampler = ResourceSampler({**component_pids(stack), "producer": producer.pid})
+        sampler.start()
+        started = time.time()
+        out, err = producer.communicate(timeout=args.minutes * 60 + 600)
+        produced_for = time.time() - started
+        summary = out.strip().splitlines()[-1] if out.strip() else err.strip()[-500:]
+        match = re.match(r"produce: (\d+) records acknowledged", summary)
+        acknowledged = int(match.group(1)) if match else None
+        results["producer"] = {"exit": producer.returncode, "summary": summary, "seconds": round(produced_for, 1)}
+        # Let the last window close and reach DynamoDB.
+        deadline = time.time() + args.window + 120
+        while time.time() < deadline and (acknowledged is None or sum(watcher.counts.values()) < acknowledged):
+            time.sleep(1)
+        watcher.stop.set()
+        sampler.stop.set()
+        watcher.join()
+        watcher.scan()
+        delays = sorted(watcher.first_seen[k] - watcher.window_end[k] for k in watcher.first_seen
+                        if watcher.window_end[k] <= started + produced_for)
+        counted = sum(watcher.counts.values())
+        results["completeness"] = {"acknowledged": acknowledged, "counted_in_dynamodb": counted,
+                                   "lost": None if acknowledged is None else acknowledged - counted}
+        results["rate"] = {"target_per_s": args.rate,
+                           "achieved_per_s": round((acknowledged or 0) / produced_for, 1)}
+        results["delay_s"] = {
+            "items": len(delays),
+            "p50": round(statistics.median(delays), 3) if delays else None,
+            "p99": round(delays[min(len(delays) - 1, int(len(delays) * 0.99))], 3) if delays else None,
+            "max": round(delays[-1], 3) if delays else None,
+            "note": "first time the item was seen by a 0.2 s scan loop, minus the window end",
+        }
+        results["resources"] = summarize_resources(sampler.samples)
+    return results
+
+
+def summarize_resources(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    names = {k for s in samples for k in s if k != "t"}
+    out: dict[str, Any] = {}
+    for name in sorted(names):
+        cpu = [s[name]["cpu_percent"] for s in samples if name in s]
+        rss = [s[name]["rss_mb"] for s in samples if name in s]
+        out[name] = {"cpu_percent_mean": round(statistics.mean(cpu), 1), "cpu_percent_max": round(max(cpu), 1),
+                     "rss_mb_max": round(max(rss), 1)}
+    return out
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    lines = [f"# Pipeline benchmark ({results['date']}, {results['machine']['cpus']} cores)", "",
+             f"- target {results['rate']['target_per_s']:,.0f} records/s, achieved "
+             f"{results['rate']['achieved_per_s']:,.0f} records/s over {results['producer']['seconds']} s "
+             f"({results['settings']['unicorns']} unicorns, {results['settings']['window']} s windows)",
+             f"- completeness: {results['completeness']}",
+             f"- window end → item readable in DynamoDB: p50 {results['delay_s']['p50']} s, "
+             f"p99 {results['delay_s']['p99']} s, max {results['delay_s']['max']} s "
+             f"over {results['delay_s']['items']} items", "",
+             "| process | CPU % mean | CPU % max | RSS MB max |", "| --- | ---: | ---: | ---: |"]
+    for name, r in results["resources"].items():
+        lines.append(f"| {name} | {r['cpu_percent_mean']} | {r['cpu_percent_max']} | {r['rss_mb_max']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    results = run(args)
+    suffix = "-quick" if args.quick else ""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / f"pipeline{suffix}.json").write_text(json.dumps(results, indent=2))
+    (RESULTS_DIR / f"pipeline{suffix}.md").write_text(render_markdown(results))
+    print(render_markdown(results))
+    return 0 if results["completeness"]["lost"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
