@@ -4,6 +4,7 @@ intrinsic-function resolution and resource ordering, for the local deployer and 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -262,8 +263,6 @@ def _function(name: str, arg: Any, scope: Scope) -> Any:
         map_name, top, second = resolve(arg, scope)
         return scope.mappings[map_name][top][second]
     if name == "Fn::Base64":
-        import base64
-
         return base64.b64encode(str(resolve(arg, scope)).encode()).decode()
     if name in ("Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not"):
         return _condition_function(name, arg, scope)

@@ -1,0 +1,269 @@
+"""Deploy the template to a real AWS account as a CloudFormation stack, through a change set.
+
+The Lambda package is uploaded under a key containing its sha256, so new code means a new
+``LambdaCodeKey`` parameter value (which is how CloudFormation sees that the functions changed), and
+re-uploading the same code is a no-op. Before any change set is made, the deployed template and
+parameters are compared with the desired ones (``stack_differences``): nothing to do means no call
+that changes anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+from cfn_tools import load_yaml
+
+from infra.config import REPO_ROOT
+from infra.deploy import DeployError
+from infra.deploy.package import LambdaPackage, build_package
+from infra.deploy.template import TEMPLATE_PATH, Template, load_template, resolve_parameters
+
+DEFAULT_STACK_NAME = "wildrydes"
+# Parameters the deploy sets itself from the package and --artifact-bucket.
+CODE_PARAMETERS = ("LambdaCodeBucket", "LambdaCodeKey")
+# Without named IAM resources CAPABILITY_IAM suffices (roles get generated names).
+CAPABILITIES = ["CAPABILITY_IAM"]
+TEMPLATE_BODY_LIMIT = 51_200  # bytes; larger templates must be passed by S3 URL
+BUSY_SUFFIX = "_IN_PROGRESS"
+ARTIFACT_BUCKET_PLACEHOLDER = "<artifact-bucket>"
+
+
+@dataclass(frozen=True)
+class AwsPlan:
+    stack_name: str
+    template: Template
+    parameters: dict[str, Any]
+    package: LambdaPackage
+    artifact_bucket: str
+
+    def stack_parameters(self) -> list[dict[str, str]]:
+        return [{"ParameterKey": key, "ParameterValue": _parameter_text(value)}
+                for key, value in sorted(self.parameters.items())]
+
+
+def plan_aws(
+    overrides: Mapping[str, Any],
+    *,
+    artifact_bucket: str | None,
+    stack_name: str = DEFAULT_STACK_NAME,
+    template_path: Path = TEMPLATE_PATH,
+    source_root: Path = REPO_ROOT,
+) -> AwsPlan:
+    """Everything a deploy to AWS needs, computed without AWS: validated parameters (AWS's limits,
+    not the local relaxations) and the package. ``artifact_bucket`` None only for a dry run."""
+    set_by_deploy = sorted(set(overrides) & set(CODE_PARAMETERS))
+    if set_by_deploy:
+        raise DeployError(
+            f"{', '.join(set_by_deploy)} is set by the deploy from the package: use --artifact-bucket for the bucket"
+        )
+    template = load_template(template_path)
+    package = build_package(template.function_handlers(), source_root)
+    code = {"LambdaCodeBucket": artifact_bucket or "placeholder-artifact-bucket", "LambdaCodeKey": package.s3_key}
+    values = resolve_parameters(template, {**overrides, **code})
+    if artifact_bucket is None:
+        values["LambdaCodeBucket"] = ARTIFACT_BUCKET_PLACEHOLDER
+    return AwsPlan(stack_name=stack_name, template=template, parameters=values, package=package,
+                   artifact_bucket=artifact_bucket or ARTIFACT_BUCKET_PLACEHOLDER)
+
+
+def render_dry_run(plan: AwsPlan) -> str:
+    """The exact template, the parameters and the package the deploy would use."""
+    lines = [
+        f"# stack: {plan.stack_name}",
+        f"# template: {plan.template.path} ({len(plan.template.text.encode())} bytes)",
+        "# ---- template " + "-" * 60,
+        plan.template.text.rstrip("\n"),
+        "# ---- parameters " + "-" * 58,
+        *(f"{p['ParameterKey']}={p['ParameterValue']}" for p in plan.stack_parameters()),
+        "# ---- Lambda package " + "-" * 54,
+        f"s3://{plan.artifact_bucket}/{plan.package.s3_key}",
+        f"sha256 {plan.package.sha256}, {len(plan.package.zip_bytes)} bytes, {len(plan.package.files)} files:",
+        *plan.package.listing(),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------- change detection
+def stack_differences(
+    deployed_template: str | None,
+    deployed_parameters: Mapping[str, str],
+    desired_template: str,
+    desired_parameters: Mapping[str, str],
+) -> list[str]:
+    """What differs between the deployed stack and the desired one, for people to read; empty means
+    the stack is up to date. Templates are compared as data, so comments and layout do not count."""
+    if deployed_template is None:
+        return ["the stack does not exist yet"]
+    differences = []
+    if _template_data(deployed_template) != _template_data(desired_template):
+        differences.append("template changed")
+    for key in sorted(set(deployed_parameters) | set(desired_parameters)):
+        old, new = deployed_parameters.get(key), desired_parameters.get(key)
+        if old != new:
+            differences.append(f"parameter {key}: {old if old is not None else '(unset)'} -> "
+                               f"{new if new is not None else '(unset)'}")
+    return differences
+
+
+def _template_data(text: str) -> Any:
+    try:
+        return json.loads(json.dumps(load_yaml(text)))
+    except Exception:  # an unparsable deployed template is simply different
+        return text
+
+
+def format_change_set(changes: list[dict[str, Any]]) -> list[str]:
+    """One line per change of a DescribeChangeSet ``Changes`` list."""
+    lines = []
+    for change in changes:
+        rc = change.get("ResourceChange", {})
+        action = rc.get("Action", "?")
+        replacement = rc.get("Replacement")
+        detail = ""
+        if action == "Modify":
+            targets = sorted({d.get("Target", {}).get("Name") or d.get("Target", {}).get("Attribute", "?")
+                              for d in rc.get("Details", [])})
+            detail = f" ({', '.join(t for t in targets if t)})" if targets else ""
+            if replacement in ("True", "Conditional"):
+                detail += f" [replacement: {replacement}]"
+        lines.append(f"{action:<7} {rc.get('LogicalResourceId', '?'):<30} {rc.get('ResourceType', '?')}{detail}")
+    return lines
+
+
+# ---------------------------------------------------------------------------------- deploy
+def deploy_aws(plan: AwsPlan, session: Any, out: Callable[[str], None] = print,
+               poll: Callable[[float], None] = time.sleep) -> dict[str, str]:
+    """Upload the package, then create or update the stack through a change set. Returns the outputs."""
+    cfn = session.client("cloudformation")
+    s3 = session.client("s3")
+    stack = _describe_stack(cfn, plan.stack_name)
+    if stack and stack["StackStatus"].endswith(BUSY_SUFFIX):
+        raise DeployError(f"stack {plan.stack_name} is busy ({stack['StackStatus']}): wait for it, then deploy again")
+    if stack and stack["StackStatus"] == "ROLLBACK_COMPLETE":
+        raise DeployError(
+            f"stack {plan.stack_name} failed to create (ROLLBACK_COMPLETE) and cannot be updated: delete it "
+            f"(aws cloudformation delete-stack --stack-name {plan.stack_name}), then deploy again")
+
+    _upload_package(s3, plan, out)
+    desired = {p["ParameterKey"]: p["ParameterValue"] for p in plan.stack_parameters()}
+    deployed_template = (cfn.get_template(StackName=plan.stack_name, TemplateStage="Original")["TemplateBody"]
+                         if stack else None)
+    if isinstance(deployed_template, dict):
+        deployed_template = json.dumps(deployed_template)
+    deployed = {p["ParameterKey"]: p.get("ParameterValue", "") for p in (stack or {}).get("Parameters", [])}
+    differences = stack_differences(deployed_template, deployed, plan.template.text, desired)
+    if not differences:
+        out(f"no changes: stack {plan.stack_name} is up to date")
+        return _outputs(stack)
+    for difference in differences:
+        out(f"  {difference}")
+
+    change_set_type = "UPDATE" if stack else "CREATE"
+    name = f"wildrydes-{plan.package.sha256[:12]}-{int(time.time())}"
+    request: dict[str, Any] = {
+        "StackName": plan.stack_name, "ChangeSetName": name, "ChangeSetType": change_set_type,
+        "Parameters": plan.stack_parameters(), "Capabilities": CAPABILITIES,
+    }
+    request.update(_template_argument(s3, plan))
+    cfn.create_change_set(**request)
+    change_set = _wait_change_set(cfn, plan.stack_name, name, poll)
+    if change_set is None:
+        out("no changes")
+        return _outputs(stack)
+    out(f"change set {name} ({change_set_type}):")
+    for line in format_change_set(change_set.get("Changes", [])):
+        out(f"  {line}")
+    cfn.execute_change_set(StackName=plan.stack_name, ChangeSetName=name)
+    final = _wait_stack(cfn, plan.stack_name, poll)
+    if final["StackStatus"] not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+        reason = _first_failure(cfn, plan.stack_name)
+        raise DeployError(f"stack {plan.stack_name} ended in {final['StackStatus']}: {reason}")
+    out(f"stack {plan.stack_name}: {final['StackStatus']}")
+    return _outputs(final)
+
+
+def _parameter_text(value: Any) -> str:
+    return ",".join(value) if isinstance(value, list) else str(value)
+
+
+def _describe_stack(cfn: Any, name: str) -> dict[str, Any] | None:
+    try:
+        return dict(cfn.describe_stacks(StackName=name)["Stacks"][0])
+    except ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+
+
+def _upload_package(s3: Any, plan: AwsPlan, out: Callable[[str], None]) -> None:
+    key = plan.package.s3_key
+    try:
+        s3.head_bucket(Bucket=plan.artifact_bucket)
+    except ClientError:
+        raise DeployError(
+            f"the artifact bucket {plan.artifact_bucket} does not exist or is not yours: create it "
+            f"(aws s3 mb s3://{plan.artifact_bucket}) or pass --artifact-bucket"
+        ) from None
+    try:
+        s3.head_object(Bucket=plan.artifact_bucket, Key=key)
+        out(f"package s3://{plan.artifact_bucket}/{key} already uploaded")
+        return
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+            raise DeployError(f"cannot use the artifact bucket {plan.artifact_bucket}: {error}") from None
+    s3.put_object(Bucket=plan.artifact_bucket, Key=key, Body=plan.package.zip_bytes,
+                  ContentType="application/zip")
+    out(f"package uploaded to s3://{plan.artifact_bucket}/{key}")
+
+
+def _template_argument(s3: Any, plan: AwsPlan) -> dict[str, str]:
+    body = plan.template.text
+    if len(body.encode()) <= TEMPLATE_BODY_LIMIT:
+        return {"TemplateBody": body}
+    key = f"templates/wildrydes-{hashlib.sha256(body.encode()).hexdigest()}.yaml"
+    s3.put_object(Bucket=plan.artifact_bucket, Key=key, Body=body.encode())
+    region = s3.meta.region_name
+    return {"TemplateURL": f"https://{plan.artifact_bucket}.s3.{region}.amazonaws.com/{key}"}
+
+
+def _wait_change_set(cfn: Any, stack: str, name: str, poll: Callable[[float], None]) -> dict[str, Any] | None:
+    """The created change set, or None if CloudFormation found nothing to change."""
+    while True:
+        change_set = cfn.describe_change_set(StackName=stack, ChangeSetName=name)
+        status = change_set["Status"]
+        if status == "CREATE_COMPLETE":
+            return dict(change_set)
+        if status == "FAILED":
+            reason = change_set.get("StatusReason", "")
+            if "didn't contain changes" in reason or "No updates are to be performed" in reason:
+                cfn.delete_change_set(StackName=stack, ChangeSetName=name)
+                return None
+            raise DeployError(f"change set {name} failed: {reason}")
+        poll(2.0)
+
+
+def _wait_stack(cfn: Any, stack: str, poll: Callable[[float], None]) -> dict[str, Any]:
+    while True:
+        current = dict(cfn.describe_stacks(StackName=stack)["Stacks"][0])
+        if not current["StackStatus"].endswith(BUSY_SUFFIX):
+            return current
+        poll(5.0)
+
+
+def _first_failure(cfn: Any, stack: str) -> str:
+    events = cfn.describe_stack_events(StackName=stack).get("StackEvents", [])
+    for event in reversed(events):
+        if event.get("ResourceStatus", "").endswith("_FAILED"):
+            return f"{event.get('LogicalResourceId')}: {event.get('ResourceStatusReason', '')}"
+    return "see the stack events in the CloudFormation console"
+
+
+def _outputs(stack: dict[str, Any] | None) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
