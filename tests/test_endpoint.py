@@ -127,3 +127,12 @@ def test_everything_listens_on_loopback_only(local_stack: LocalStack) -> None:
     ]
     assert len(listening) >= 4  # gateway, kinesalite, dynalite, moto host
     assert all(address.ip == "127.0.0.1" for address in listening), listening
+
+
+def test_arns_carry_the_local_account_in_every_backend(local_stack: LocalStack) -> None:
+    kinesis = local_stack.client("kinesis")
+    kinesis.create_stream(StreamName="arn-probe", ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName="arn-probe", WaiterConfig={"Delay": 0.2})
+    stream_arn = kinesis.describe_stream_summary(StreamName="arn-probe")["StreamDescriptionSummary"]["StreamARN"]
+    account = local_stack.client("sts").get_caller_identity()["Account"]
+    assert stream_arn.split(":")[4] == account == "123456789012"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from infra.config import REPO_ROOT, LocalSettings
+from infra.config import LOCAL_ACCOUNT_ID, REPO_ROOT, LocalSettings
 from infra.errors import WildrydesError
 from infra.local import preflight
 
@@ -120,10 +120,11 @@ class Supervisor:
         ports = {name: preflight.free_port() for name in ("kinesis", "dynamodb", "moto")}
         python = sys.executable
         components = [
+            # The account in their ARNs: the one moto uses, so ARNs agree across services.
             Component("kinesis", [node, script, "--service", "kinesis", "--port", str(ports["kinesis"]),
-                                  "--path", str(data / "kinesis")]),
+                                  "--path", str(data / "kinesis")], env={"AWS_ACCOUNT_ID": LOCAL_ACCOUNT_ID}),
             Component("dynamodb", [node, script, "--service", "dynamodb", "--port", str(ports["dynamodb"]),
-                                   "--path", str(data / "dynamodb")]),
+                                   "--path", str(data / "dynamodb")], env={"AWS_ACCOUNT_ID": LOCAL_ACCOUNT_ID}),
             Component("moto", [python, "-m", "infra.local.moto_host", "--port", str(ports["moto"]),
                                "--state-dir", str(data / "moto")],
                       ready_url=f"http://127.0.0.1:{ports['moto']}/_wildrydes/health"),
