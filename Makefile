@@ -41,7 +41,7 @@ $(LINT_VENV)/.synced: $(UV) infra/lint/pyproject.toml infra/lint/uv.lock
 
 $(NODE_MODULES): infra/package.json infra/package-lock.json
 	@command -v node >/dev/null || { echo "Node.js 20+ is required and was not found on PATH"; exit 1; }
-	@node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' || \
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || \
 		{ echo "Node.js 20+ is required (found $$(node --version))"; exit 1; }
 	npm ci --prefix infra --no-audit --no-fund
 
