@@ -17,6 +17,11 @@ def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _base64(data: bytes | str) -> str:
+    """Data as a client with raw parsing returns it (already base64 text), or as bytes."""
+    return data if isinstance(data, str) else base64.b64encode(data).decode("ascii")
+
+
 def arrival_seconds(record: dict[str, Any]) -> float:
     """boto3 parses ApproximateArrivalTimestamp into a datetime."""
     value = record["ApproximateArrivalTimestamp"]
@@ -30,7 +35,7 @@ def kinesis_record(record: dict[str, Any], shard_id: str, stream_arn: str, regio
             "kinesisSchemaVersion": "1.0",
             "partitionKey": record["PartitionKey"],
             "sequenceNumber": record["SequenceNumber"],
-            "data": base64.b64encode(record["Data"]).decode("ascii"),
+            "data": _base64(record["Data"]),
             "approximateArrivalTimestamp": arrival_seconds(record),
         },
         "eventSource": "aws:kinesis",

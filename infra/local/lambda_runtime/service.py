@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -21,9 +22,15 @@ log = logging.getLogger("wildrydes.lambda")
 DISCOVER_EVERY_S = 2.0
 
 
-def _client(service: str) -> Any:
-    return boto3.client(service, config=Config(retries={"max_attempts": 10, "mode": "adaptive"},
-                                               max_pool_connections=50))
+def _client(service: str, raw_records: bool = False) -> Any:
+    session = botocore.session.get_session()
+    if raw_records:
+        # Records go straight back into Lambda events as base64 and epoch seconds: skip botocore's
+        # base64 decoding and datetime parsing of every record (a sixth of the read time at 10k records).
+        session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=lambda value: value, blob_parser=lambda value: value)
+    config = Config(retries={"max_attempts": 10, "mode": "adaptive"}, max_pool_connections=50)
+    return boto3.Session(botocore_session=session).client(service, config=config)
 
 
 class MappingRunner:
@@ -33,7 +40,7 @@ class MappingRunner:
         self.config = config
         self.store = store
         self.stop = threading.Event()
-        self.kinesis = _client("kinesis")
+        self.kinesis = _client("kinesis", raw_records=True)
         self.sqs = _client("sqs")
         self.pollers: dict[str, tuple[ShardPoller, threading.Thread]] = {}
         self.thread = threading.Thread(target=self._run, name=f"mapping-{config.uuid[:8]}", daemon=True)
