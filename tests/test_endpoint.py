@@ -61,13 +61,57 @@ def test_requests_reach_the_right_backend(aws_env: LocalStack) -> None:
     assert "routing-probe" in dynamodb.list_tables()["TableNames"]
 
 
-def test_athena_queries_get_an_aws_style_error_until_the_engine_exists(aws_env: LocalStack) -> None:
-    athena = boto3.client("athena")
+@pytest.fixture
+def lone_gateway(tmp_path) -> str:
+    """A gateway whose backends are all down and which has no Athena engine configured."""
+    import subprocess
+    import sys
+
+    from infra.local.preflight import free_port
+    from infra.local.supervisor import wait_until
+
+    dead, port = f"http://127.0.0.1:{free_port()}", free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local.gateway", "--port", str(port), "--kinesis", dead, "--dynamodb", dead,
+         "--moto", dead], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: process.poll() is not None or _status(f"{url}/_wildrydes/health") == 503, timeout=20)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+def _client_for(url: str, service: str):  # noqa: ANN202
+    from botocore.config import Config
+
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1", aws_access_key_id="a",
+                        aws_secret_access_key="b", config=Config(retries={"max_attempts": 1}))
+
+
+def test_athena_without_an_engine_gets_an_aws_style_error(lone_gateway: str) -> None:
     with pytest.raises(ClientError) as error:
-        athena.start_query_execution(QueryString="SELECT 1")
+        _client_for(lone_gateway, "athena").start_query_execution(QueryString="SELECT 1")
     assert error.value.response["Error"]["Code"] == "InvalidRequestException"
     assert "not running" in error.value.response["Error"]["Message"]
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_a_backend_that_is_down_gets_an_aws_style_503(lone_gateway: str) -> None:
+    with pytest.raises(ClientError) as error:
+        _client_for(lone_gateway, "kinesis").list_streams()
+    assert error.value.response["Error"]["Code"] == "ServiceUnavailable"
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert _status(f"{lone_gateway}/_wildrydes/health") == 503
 
 
 def test_unknown_service_gets_an_aws_style_error(aws_env: LocalStack) -> None:

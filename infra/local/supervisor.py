@@ -117,7 +117,7 @@ class Supervisor:
         data = self.settings.data_dir
         node = preflight.check_node()
         script = str(REPO_ROOT / "infra" / "local" / "node_backend.js")
-        ports = {name: preflight.free_port() for name in ("kinesis", "dynamodb", "moto")}
+        ports = {name: preflight.free_port() for name in ("kinesis", "dynamodb", "moto", "athena")}
         python = sys.executable
         components = [
             # The account in their ARNs: the one moto uses, so ARNs agree across services.
@@ -132,10 +132,18 @@ class Supervisor:
                                   "--port", str(self.settings.port),
                                   "--kinesis", f"http://127.0.0.1:{ports['kinesis']}",
                                   "--dynamodb", f"http://127.0.0.1:{ports['dynamodb']}",
-                                  "--moto", f"http://127.0.0.1:{ports['moto']}"],
+                                  "--moto", f"http://127.0.0.1:{ports['moto']}",
+                                  "--athena", f"http://127.0.0.1:{ports['athena']}"],
                       ready_url=f"{self.settings.endpoint_url}/_wildrydes/health"),
+            # The engine reads Glue and S3 through the endpoint, like any other client.
+            Component("athena", [python, "-m", "infra.local.athena", "--port", str(ports["athena"]),
+                                 "--data-dir", str(data)],
+                      ready_url=f"http://127.0.0.1:{ports['athena']}/_wildrydes/health", env=self.settings.aws_env()),
             # Runs the deployed event source mappings; talks to AWS only through the endpoint.
             Component("lambda", [python, "-m", "infra.local.lambda_runtime", "--data-dir", str(data)],
+                      env=self.settings.aws_env()),
+            # Executes the deployed delivery streams: Kinesis → processing Lambda → Parquet in S3.
+            Component("firehose", [python, "-m", "infra.local.firehose", "--data-dir", str(data)],
                       env=self.settings.aws_env()),
         ]
         return components
