@@ -1,0 +1,80 @@
+"""A local stack with history loaded, shared by the history, orchestration and dbt tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from streaming.history import Report, load_history
+from tests.stack import LocalStack, started_stack
+
+HOURS = 2
+UNICORNS = 5
+SEED = 7
+
+
+@contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def history_end(now: datetime | None = None) -> datetime:
+    """The loaded hours end an hour before the current one, so every one of them is complete."""
+    now = now or datetime.now(UTC)
+    return now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+
+
+@dataclass
+class HistoryStack:
+    stack: LocalStack
+    report: Report
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**self.stack.env, "DAGSTER_IS_DEV_CLI": ""}
+
+    def hour_keys(self) -> list[str]:
+        return [f"{self.report.start + timedelta(hours=h):%Y-%m-%d-%H}:00" for h in range(HOURS)]
+
+
+def allow_object_writes(stack: LocalStack) -> list[str]:
+    """moto 5.2.5 applies the buckets' DenyInsecureTransport statement without its Condition and refuses
+    every object write over http (403). Until the platform fixes that, drop the policy where it bites
+    (the Firehose tests do the same). Returns the buckets whose policy was dropped."""
+    from botocore.exceptions import ClientError
+
+    s3 = stack.client("s3")
+    dropped = []
+    for bucket in (b["Name"] for b in s3.list_buckets()["Buckets"]):
+        try:
+            s3.put_object(Bucket=bucket, Key="_probe", Body=b"")
+            s3.delete_object(Bucket=bucket, Key="_probe")
+        except ClientError as error:
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 403:
+                raise
+            s3.delete_bucket_policy(Bucket=bucket)
+            dropped.append(bucket)
+    return dropped
+
+
+def started_history_stack(tmp: Path, extra: list[str] | None = None, hours: int = HOURS,
+                          unicorns: int = UNICORNS) -> Iterator[HistoryStack]:
+    for stack in started_stack(tmp, ["--no-producer", *(extra or [])]):
+        allow_object_writes(stack)
+        start = history_end() - timedelta(hours=hours)
+        with environment({**stack.env, "WILDRYDES_START_DATE": f"{start - timedelta(days=1):%Y-%m-%d}"}):
+            report = load_history(hours, unicorns, SEED, history_end())
+            yield HistoryStack(stack, report)
