@@ -1,0 +1,262 @@
+"""Query results as Athena produces them.
+
+- Values as text, the way Athena renders them (doubles as Java does, timestamps with milliseconds,
+  arrays ``[a, b]``, maps and rows ``{k=v}``, varbinary as spaced hex, NULL as no value).
+- ``<id>.csv`` for queries: a header, every value double-quoted, NULL as an empty field.
+- ``<id>.txt`` for DDL and utility statements: no header, tab-separated fields, no quoting.
+- ``<id>.csv.metadata`` / ``<id>.txt.metadata``: the column info, in Athena's protobuf layout.
+- GetQueryResults pages (NextToken, MaxResults <= 1000; the header row first for SELECT) are served
+  from an Arrow IPC copy of the text kept under ``<data dir>/athena/results/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import decimal
+import io
+import math
+import random
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from infra.local.athena.errors import RequestError
+from infra.local.athena.types import DuckType
+
+
+# ---------------------------------------------------------------------------------------------
+# values as Athena's text
+# ---------------------------------------------------------------------------------------------
+def text_expression(position: int, duck_type: str) -> str | None:
+    """SQL turning result column ``#position`` into Athena's text, or None to format it in Python."""
+    parsed = DuckType.parse(duck_type)
+    ref = f"#{position}"
+    name = parsed.name
+    if parsed.is_nested:
+        return None
+    if name in ("DOUBLE", "FLOAT"):
+        return f"__wr_java_double({ref})"
+    if name in ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP_S"):
+        return f"__wr_timestamp_text({ref})"
+    if name == "TIMESTAMP WITH TIME ZONE":
+        return f"__wr_timestamp_text(timezone('UTC', {ref})) || ' UTC'"
+    if name == "TIME":
+        return f"strftime(TIMESTAMP '1970-01-01' + {ref}, '%H:%M:%S.%g')"
+    if name == "BLOB":
+        return f"__wr_varbinary_text({ref})"
+    if name in ("HUGEINT", "UHUGEINT"):
+        return f"CAST(CAST({ref} AS BIGINT) AS VARCHAR)"
+    if name == "BOOLEAN":
+        return f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' END"
+    return f"CAST({ref} AS VARCHAR)"
+
+
+def python_text(value: Any, nested: bool = False) -> str | None:
+    """Athena's text of a Python value (used for nested types)."""
+    if value is None:
+        return "null" if nested else None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return java_double(value)
+    if isinstance(value, datetime.datetime):
+        text = value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+        return text + (" UTC" if value.tzinfo else "")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return " ".join(f"{b:02x}" for b in bytes(value))
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{python_text(k, True)}={python_text(v, True)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(str(python_text(x, True)) for x in value) + "]"
+    return str(value)
+
+
+def java_double(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "-0.0" if math.copysign(1, value) < 0 else "0.0"
+    if 1e-3 <= abs(value) < 1e7:
+        text = repr(value)
+        return text if "." in text or "e" in text else text + ".0"
+    mantissa, exponent = f"{value:e}".split("e")
+    digits = repr(abs(value)).replace(".", "").lstrip("0")
+    if "e" in digits:
+        digits = digits.split("e")[0]
+    digits = digits.rstrip("0") or "0"
+    sign = "-" if value < 0 else ""
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{int(exponent)}"
+
+
+def to_text_table(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str]) -> pa.Table:
+    """Run ``sql`` (whose columns have ``duck_types``) and return its values as Athena's text."""
+    expressions = []
+    nested: list[int] = []
+    for index, duck_type in enumerate(duck_types):
+        expression = text_expression(index + 1, duck_type)
+        if expression is None:
+            nested.append(index)
+            expression = f"#{index + 1}"
+        expressions.append(f"{expression} AS c{index}")
+    wrapped = f"SELECT {', '.join(expressions) or '1'} FROM ({sql}) AS __wr_q" if duck_types else sql
+    table = con.sql(wrapped).to_arrow_table()
+    if not duck_types:
+        return pa.table({})
+    columns = []
+    for index in range(len(duck_types)):
+        column = table.column(index)
+        if index in nested:
+            column = pa.array([python_text(_maps(v)) for v in column.to_pylist()], type=pa.string())
+        elif column.type != pa.string():
+            column = column.cast(pa.string())
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(names))])
+
+
+def _maps(value: Any) -> Any:
+    """pyarrow renders MAP values as lists of (key, value) tuples: turn them into dicts."""
+    if isinstance(value, list):
+        if value and all(isinstance(x, tuple) and len(x) == 2 for x in value):
+            return {k: _maps(v) for k, v in value}
+        return [_maps(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _maps(v) for k, v in value.items()}
+    return value
+
+
+def rows_table(names: list[str], rows: list[list[str | None]]) -> pa.Table:
+    columns = [pa.array([row[i] for row in rows], type=pa.string()) for i in range(len(names))]
+    return pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(names))])
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------------------------
+def csv_bytes(text: pa.Table, names: list[str]) -> bytes:
+    buffer = io.BytesIO()
+    table = text.rename_columns(names) if names else text
+    if table.num_columns == 0:
+        return b""
+    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=True, quoting_style="all_valid",
+                                                      batch_size=65536))
+    return buffer.getvalue()
+
+
+def txt_bytes(text: pa.Table) -> bytes:
+    lines = []
+    for row in text.to_pylist():
+        lines.append("\t".join("" if v is None else v for v in row.values()))
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _field_int(number: int, value: int) -> bytes:
+    return _varint(number << 3) + _varint(value) if value else b""
+
+
+def engine_query_id() -> str:
+    """A Trino-style query id (20261125_183412_00042_abcde), as Athena's metadata files carry."""
+    now = datetime.datetime.now(datetime.UTC)
+    suffix = "".join(random.choices(string.ascii_lowercase, k=5))
+    return f"{now:%Y%m%d_%H%M%S}_{random.randint(0, 99999):05d}_{suffix}"
+
+
+def metadata_bytes(column_info: list[dict[str, Any]]) -> bytes:
+    """Athena's ``.metadata`` file: a protobuf with the engine's query id and one ColumnInfo message
+    per column (catalog, name, label, type, precision, scale, nullable, case sensitive)."""
+    out = _field(1, engine_query_id().encode())
+    for info in column_info:
+        column = (_field(1, str(info.get("CatalogName", "hive")).encode())
+                  + _field(4, str(info["Name"]).encode())
+                  + _field(5, str(info["Label"]).encode())
+                  + _field(6, str(info["Type"]).encode())
+                  + _field_int(7, int(info.get("Precision", 0)))
+                  + _field_int(8, int(info.get("Scale", 0)))
+                  + _field_int(9, 3)
+                  + _field_int(10, 1 if info.get("CaseSensitive") else 0))
+        out += _field(4, column)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# paging
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ResultFile:
+    path: Path
+
+    def write(self, text: pa.Table) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, text.schema) as writer:
+            writer.write_table(text, max_chunksize=65536)
+        tmp.replace(self.path)
+
+    def read(self) -> pa.Table:
+        with pa.memory_map(str(self.path), "r") as source:
+            return pa.ipc.open_file(source).read_all()
+
+
+def encode_token(query_id: str, offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{query_id}:{offset}".encode()).decode()
+
+
+def decode_token(query_id: str, token: str) -> int:
+    try:
+        owner, offset = base64.urlsafe_b64decode(token.encode()).decode().rsplit(":", 1)
+        if owner != query_id:
+            raise ValueError
+        return int(offset)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise RequestError("InvalidRequestException", "The NextToken is not valid for this query") from None
+
+
+def page(text: pa.Table | None, names: list[str], header_row: bool, offset: int,
+         max_results: int) -> tuple[list[dict[str, Any]], int | None]:
+    """Rows ``offset .. offset+max_results`` of the virtual row list [header?] + data, and the next
+    offset (None at the end)."""
+    total_data = text.num_rows if text is not None else 0
+    total = total_data + (1 if header_row else 0)
+    end = min(total, offset + max_results)
+    rows: list[dict[str, Any]] = []
+    index = offset
+    if header_row and index == 0 and end > 0:
+        rows.append({"Data": [{"VarCharValue": name} for name in names]})
+        index = 1
+    if text is not None and index < end:
+        start = index - (1 if header_row else 0)
+        chunk = text.slice(start, end - index)
+        columns = [chunk.column(i).to_pylist() for i in range(chunk.num_columns)]
+        for r in range(chunk.num_rows):
+            rows.append({"Data": [{"VarCharValue": col[r]} if col[r] is not None else {} for col in columns]})
+    return rows, (end if end < total else None)

@@ -1,0 +1,239 @@
+"""Runs one statement: parses it, dispatches it by kind, and returns what Athena would report.
+
+Queries run here: tables are resolved through Glue (transpile.Resolver), the partitions each table
+reference needs are chosen (pruning.py), their objects listed and cached (objects.py), registered in a
+locked-down DuckDB as ``__wr_scan_N`` views (scans.py, duck.py), and the transpiled SQL executed.
+DDL goes to ddl.py, CTAS / INSERT / MERGE to writes.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from infra.local.athena import pruning, results, statements
+from infra.local.athena.catalog import Catalog, Partition
+from infra.local.athena.duck import DuckPool, lock_down
+from infra.local.athena.errors import AthenaQueryError, from_duckdb
+from infra.local.athena.objects import ObjectStore, S3Object, folder
+from infra.local.athena.scans import FileGroup, ScanSql, TableScan
+from infra.local.athena.statements import Statement
+from infra.local.athena.transpile import Resolved, Resolver, output_name, to_duckdb
+
+
+@dataclass
+class Services:
+    catalog: Catalog
+    objects: ObjectStore
+    duck: DuckPool
+
+
+@dataclass
+class Outcome:
+    """What a statement produced, as GetQueryExecution / GetQueryResults report it."""
+
+    statement_type: str
+    substatement_type: str
+    names: list[str] = field(default_factory=list)
+    duck_types: list[str] = field(default_factory=list)
+    text: pa.Table | None = None
+    header_row: bool = False
+    kind: str = "txt"  # result file: csv (queries) or txt (DDL / utility)
+    update_count: int | None = None
+    scanned: int = 0
+    planning_ms: int = 0
+
+
+@dataclass
+class QueryContext:
+    query_id: str
+    sql: str
+    database: str
+    output_location: str  # the folder results go to (s3://bucket/prefix/)
+    workgroup: str
+    services: Services
+    parameters: list[str] = field(default_factory=list)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    connection: duckdb.DuckDBPyConnection | None = None
+    scanned: int = 0
+    planning_ms: int = 0
+
+    def check(self) -> None:
+        if self.cancelled.is_set():
+            raise AthenaQueryError("USER_CANCELED", "Query was canceled")
+
+    def locate(self, name: str) -> tuple[int, int] | None:
+        """(line, col) of the first identifier ``name`` in the user's SQL."""
+        target = name.lower().strip('"')
+        try:
+            for token in statements.tokens(self.sql):
+                if token.text.lower().strip('"`') == target:
+                    line = self.sql.count("\n", 0, token.start) + 1
+                    return line, token.start - self.sql.rfind("\n", 0, token.start)
+        except AthenaQueryError:
+            return None
+        return None
+
+
+def substitute_parameters(ast: exp.Expression, parameters: list[str]) -> exp.Expression:
+    """ExecutionParameters replace the statement's ``?`` placeholders, in order."""
+    placeholders = [p for p in ast.find_all(exp.Placeholder) if not p.name]
+    if len(placeholders) != len(parameters):
+        raise AthenaQueryError(
+            "INVALID_SESSION_PROPERTY" if placeholders else "SYNTAX_ERROR",
+            f"Incorrect number of parameters: expected {len(placeholders)} but found {len(parameters)}")
+    for placeholder, value in zip(placeholders, parameters, strict=True):
+        placeholder.replace(statements.parse_sql(f"SELECT {value}").expressions[0])
+    return ast
+
+
+class Runner:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.resolver = Resolver(services.catalog)
+        # imported here: ddl and writes use this module's QueryEngine
+        from infra.local.athena import ddl, writes
+
+        self.ddl = ddl.Ddl(self)
+        self.writes = writes.Writes(self)
+
+    def run(self, ctx: QueryContext) -> Outcome:
+        started = time.monotonic()
+        statement = statements.parse(ctx.sql)
+        if ctx.parameters:
+            if statement.ast is None:
+                raise AthenaQueryError("NOT_SUPPORTED", "ExecutionParameters are only supported for queries and DML")
+            statement.ast = substitute_parameters(statement.ast, ctx.parameters)
+        ctx.planning_ms = int((time.monotonic() - started) * 1000)
+        outcome = self.dispatch(ctx, statement)
+        outcome.scanned = ctx.scanned
+        outcome.planning_ms = ctx.planning_ms
+        return outcome
+
+    def dispatch(self, ctx: QueryContext, statement: Statement) -> Outcome:
+        if statement.kind == "query":
+            assert statement.ast is not None
+            return self.select(ctx, statement.ast, statement)
+        if statement.kind == "explain":
+            return self.explain(ctx, statement)
+        handler: Callable[[QueryContext, Statement], Outcome] | None = (
+            self.writes.handler(statement.kind) or self.ddl.handler(statement.kind))
+        if handler is None:
+            raise AthenaQueryError("NOT_SUPPORTED", f"{statement.substatement_type} is not supported by the local "
+                                                    "engine")
+        return handler(ctx, statement)
+
+    # ---- queries -------------------------------------------------------------------------
+    def select(self, ctx: QueryContext, ast: exp.Expression, statement: Statement) -> Outcome:
+        resolved = self.resolver.resolve(ast, ctx.database)
+        with self.connection(ctx, resolved) as con:
+            sql = to_duckdb(resolved, ctx.database)
+            names, duck_types = self.describe(ctx, con, sql)
+            text = self.execute_text(ctx, con, sql, names, duck_types)
+        if isinstance(ast, exp.Values):
+            names = [f"_col{i}" for i in range(len(names))]
+        return Outcome(statement.statement_type, statement.substatement_type, names, duck_types, text,
+                       header_row=True, kind="csv")
+
+    def describe(self, ctx: QueryContext, con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[str]]:
+        """Output names (Athena's) and DuckDB types of a query, by binding it."""
+        try:
+            relation = con.sql(sql)
+            raw_names, types = relation.columns, [str(t) for t in relation.types]
+        except duckdb.Error as error:
+            raise from_duckdb(error, ctx.locate) from None
+        names = [output_name(name, index) for index, name in enumerate(raw_names)]
+        return names, types
+
+    def execute_text(self, ctx: QueryContext, con: duckdb.DuckDBPyConnection, sql: str, names: list[str],
+                     duck_types: list[str]) -> pa.Table:
+        ctx.check()
+        try:
+            return results.to_text_table(con, sql, names, duck_types)
+        except duckdb.Error as error:
+            ctx.check()
+            raise from_duckdb(error, ctx.locate) from None
+
+    def explain(self, ctx: QueryContext, statement: Statement) -> Outcome:
+        inner: Statement = statement.details["statement"]
+        if inner.kind != "query" or inner.ast is None:
+            raise AthenaQueryError("NOT_SUPPORTED", "EXPLAIN of statements other than queries is not supported by the "
+                                                    "local engine")
+        resolved = self.resolver.resolve(inner.ast, ctx.database)
+        analyze = statement.details["analyze"]
+        with self.connection(ctx, resolved, read_data=analyze) as con:
+            sql = to_duckdb(resolved, ctx.database)
+            try:
+                rows = con.execute(("EXPLAIN ANALYZE " if analyze else "EXPLAIN ") + sql).fetchall()
+            except duckdb.Error as error:
+                raise from_duckdb(error, ctx.locate) from None
+        lines: list[list[str | None]] = []
+        for row in rows:
+            for line in str(row[-1]).splitlines():
+                lines.append([line])
+        return Outcome(statement.statement_type, statement.substatement_type, ["Query Plan"], ["VARCHAR"],
+                       results.rows_table(["Query Plan"], lines), header_row=False, kind="txt")
+
+    # ---- scans ---------------------------------------------------------------------------
+    def partitions_for(self, scan_table: Any, conditions: list[pruning.Condition]) -> list[Partition]:
+        table = scan_table
+        if pruning.projection_enabled(table):
+            return pruning.projected_partitions(table, conditions)
+        expression = pruning.glue_expression(conditions, table.partition_keys)
+        found = self.services.catalog.partitions(table, expression)
+        return pruning.prune(found, table.partition_keys, conditions)
+
+    def plan_scans(self, ctx: QueryContext, resolved: Resolved) -> list[TableScan]:
+        scans: list[TableScan] = []
+        for request in resolved.scans:
+            ctx.check()
+            table = request.table
+            if table.partition_keys and not table.is_iceberg:
+                partitions = self.partitions_for(table, request.conditions)
+                groups = [FileGroup(p, []) for p in partitions if p.location]
+            else:
+                if not table.location:
+                    raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Table {table.qualified} has no location")
+                groups = [FileGroup(None, [])]
+            scans.append(TableScan(table, groups, request.pseudo))
+        locations = [folder(g.partition.location if g.partition else s.table.location)
+                     for s in scans for g in s.groups]
+        listed = self.services.objects.list_many(locations) if locations else {}
+        for scan in scans:
+            for group in scan.groups:
+                location = folder(group.partition.location if group.partition else scan.table.location)
+                group.objects = listed.get(location, [])
+        return scans
+
+    @contextlib.contextmanager
+    def connection(self, ctx: QueryContext, resolved: Resolved, read_data: bool = True,
+                   ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A locked-down DuckDB connection with the resolved query's scans registered."""
+        scans = self.plan_scans(ctx, resolved)
+        objects: list[S3Object] = [o for s in scans for o in s.objects]
+        ctx.scanned += sum(o.size for o in objects) if read_data else 0
+        duck = self.services.duck
+        with self.services.objects.pinned(objects, ctx.cancelled.is_set) as local:
+            ctx.check()
+            con = duck.acquire()
+            ctx.connection = con
+            try:
+                builder = ScanSql(lambda obj: local[obj])
+                for request, scan in zip(resolved.scans, scans, strict=True):
+                    try:
+                        con.execute(f'CREATE TEMP VIEW "{request.name}" AS {builder.sql(scan)}')
+                    except duckdb.Error as error:
+                        raise from_duckdb(error) from None
+                lock_down(con, sorted({str(p) for p in local.values()}))
+                yield con
+            finally:
+                ctx.connection = None
+                duck.release(con)
