@@ -2,7 +2,9 @@
 
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
+from orchestration.defs.dbt.project import dbt_executable, project
 from orchestration.defs.platform.resources import (
     AthenaResource,
     DynamoDBResource,
@@ -27,5 +29,6 @@ def resources() -> dg.Definitions:
             "firehose": FirehoseResource(),
             "lambda_": LambdaResource(),
             "athena": AthenaResource(),
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
         }
     )

@@ -1,0 +1,8 @@
+{# A generic data test: the column is never negative. #}
+{% test non_negative(model, column_name) %}
+
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} < 0
+
+{% endtest %}
