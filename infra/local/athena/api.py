@@ -207,6 +207,8 @@ class AthenaApi:
             "ServiceProcessingTimeInMillis": record.processing_ms or 0,
             "ResultReuseInformation": {"ReusedPreviousResult": False},
         }
+        if record.manifest_location:
+            statistics["DataManifestLocation"] = record.manifest_location
         result_configuration = {"OutputLocation": record.output_location, **record.result_configuration}
         execution: dict[str, Any] = {
             "QueryExecutionId": record.id,

@@ -169,4 +169,8 @@ class Executor:
         self.objects.put(f"{location}.metadata", results.metadata_bytes(column_info))
         if text is not None and text.num_rows:
             results.ResultFile(self.results_dir / f"{record.id}.arrow").write(text)
+        if outcome.manifest is not None:
+            manifest = f"{ctx.output_location}{record.id}-manifest.csv"
+            self.objects.put(manifest, "".join(f"{url}\n" for url in outcome.manifest).encode(), "text/csv")
+            self.store.update(record.id, manifest_location=manifest)
         return location

@@ -24,7 +24,7 @@ from infra.local.athena.catalog import Catalog, Partition
 from infra.local.athena.duck import DuckPool, lock_down
 from infra.local.athena.errors import AthenaQueryError, from_duckdb
 from infra.local.athena.objects import ObjectStore, S3Object, folder
-from infra.local.athena.scans import FileGroup, ScanSql, TableScan
+from infra.local.athena.scans import FileGroup, ScanSql, TableScan, empty_scan_sql
 from infra.local.athena.statements import Statement
 from infra.local.athena.transpile import Resolved, Resolver, output_name, to_duckdb
 
@@ -50,6 +50,7 @@ class Outcome:
     update_count: int | None = None
     scanned: int = 0
     planning_ms: int = 0
+    manifest: list[str] | None = None  # objects written (CTAS, INSERT, UNLOAD): the data manifest
 
 
 @dataclass
@@ -93,6 +94,16 @@ def substitute_parameters(ast: exp.Expression, parameters: list[str]) -> exp.Exp
     for placeholder, value in zip(placeholders, parameters, strict=True):
         placeholder.replace(statements.parse_sql(f"SELECT {value}").expressions[0])
     return ast
+
+
+def group_location(table: Any, group: FileGroup) -> str:
+    """Where a file group's objects are: a partition's location, the table's, or for the emulated
+    Iceberg tables ``<location>data/``."""
+    if group.partition is not None:
+        return folder(group.partition.location)
+    if table.is_iceberg:
+        return folder(table.location) + "data/"
+    return folder(table.location)
 
 
 class Runner:
@@ -142,6 +153,12 @@ class Runner:
             names = [f"_col{i}" for i in range(len(names))]
         return Outcome(statement.statement_type, statement.substatement_type, names, duck_types, text,
                        header_row=True, kind="csv")
+
+    def bind(self, ctx: QueryContext, ast: exp.Expression) -> tuple[list[str], list[str]]:
+        """Output names and DuckDB types of a query, without reading any data."""
+        resolved = self.resolver.resolve(ast, ctx.database)
+        with self.connection(ctx, resolved, bind_only=True) as con:
+            return self.describe(ctx, con, to_duckdb(resolved, ctx.database))
 
     def describe(self, ctx: QueryContext, con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[str]]:
         """Output names (Athena's) and DuckDB types of a query, by binding it."""
@@ -204,19 +221,29 @@ class Runner:
                     raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Table {table.qualified} has no location")
                 groups = [FileGroup(None, [])]
             scans.append(TableScan(table, groups, request.pseudo))
-        locations = [folder(g.partition.location if g.partition else s.table.location)
-                     for s in scans for g in s.groups]
+        locations = [group_location(s.table, g) for s in scans for g in s.groups]
         listed = self.services.objects.list_many(locations) if locations else {}
         for scan in scans:
             for group in scan.groups:
-                location = folder(group.partition.location if group.partition else scan.table.location)
-                group.objects = listed.get(location, [])
+                group.objects = listed.get(group_location(scan.table, group), [])
         return scans
 
     @contextlib.contextmanager
-    def connection(self, ctx: QueryContext, resolved: Resolved, read_data: bool = True,
+    def connection(self, ctx: QueryContext, resolved: Resolved, read_data: bool = True, bind_only: bool = False,
                    ) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A locked-down DuckDB connection with the resolved query's scans registered."""
+        """A locked-down DuckDB connection with the resolved query's scans registered (``bind_only``:
+        empty relations of the tables' types, for binding without reading data)."""
+        if bind_only:
+            con = self.services.duck.acquire()
+            try:
+                for request in resolved.scans:
+                    sql = empty_scan_sql(request.table, request.pseudo)
+                    con.execute(f'CREATE TEMP VIEW "{request.name}" AS {sql}')
+                lock_down(con, [])
+                yield con
+            finally:
+                self.services.duck.release(con)
+            return
         scans = self.plan_scans(ctx, resolved)
         objects: list[S3Object] = [o for s in scans for o in s.objects]
         ctx.scanned += sum(o.size for o in objects) if read_data else 0

@@ -756,6 +756,22 @@ def _unload(text: str) -> dict[str, Any]:
     return {"query": parse(inner), "location": location, "properties": properties}
 
 
+def _optimize(text: str) -> dict[str, Any]:
+    c = _Cursor(text)
+    c.expect("OPTIMIZE")
+    table = c.qualified_name()
+    c.expect("REWRITE", "DATA", "USING", "BIN_PACK")
+    return {"table": table, "where": text[c.peek().start:] if not c.at_end() else None}  # type: ignore[union-attr]
+
+
+def _vacuum(text: str) -> dict[str, Any]:
+    c = _Cursor(text)
+    c.expect("VACUUM")
+    table = c.qualified_name()
+    c.done()
+    return {"table": table}
+
+
 _HAND_PARSERS = {
     "show_tables": _show_tables,
     "show_views": _show_tables,
@@ -773,6 +789,8 @@ _HAND_PARSERS = {
     "alter_drop_partition": _alter_partitions,
     "alter_partition_location": _alter_partitions,
     "unload": _unload,
+    "optimize": _optimize,
+    "vacuum": _vacuum,
 }
 
 
