@@ -20,24 +20,18 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from infra.config import REPO_ROOT
 from infra.local.preflight import free_port
-from streaming.map.devtools import CHROMIUM, Browser, Page
+from streaming.map.devtools import Browser, Page
 from tests.stack import LocalStack, started_stack
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 WATER = (0xA9, 0xD3, 0xE6)  # streaming/map/src/basemap.js COLORS.water
 PARK = (0xBF, 0xE3, 0xA8)  # COLORS.park
 BOROUGH = (0xF8, 0xF6, 0xF1)  # COLORS.borough
-
-if not Path(CHROMIUM).exists():
-    pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
-                "(apt-get update && apt-get install -y chromium)", pytrace=False)
-
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:

@@ -54,7 +54,7 @@ class MapHandler(BaseHTTPRequestHandler):
     site_dir: Path = SITE_DIR
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        if self.path.startswith(("/config.json", "/healthz")) and args and str(args[1]).startswith(("2", "3")):
+        if self.path.startswith(("/config.json", "/healthz")) and len(args) > 1 and str(args[1]).startswith("2"):
             return  # the page polls nothing else; keep the log to errors and page loads
         sys.stderr.write(f"map | {self.address_string()} {format % args}\n")
 
@@ -196,13 +196,17 @@ def run_map(args: argparse.Namespace, ready: threading.Event | None = None) -> i
     return 0
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
     parser = argparse.ArgumentParser(prog="wildrydes map", description="Serve the live map.")
     configure_parser(parser)
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C when the supervisor stops us
     try:
         return run_map(args)
     except WildrydesError as error:
