@@ -84,8 +84,9 @@ class FirehoseProcess:
                 self.process.wait()
 
     def log_tail(self, chars: int = 3000) -> str:
+        path = self.stack.data_dir / "logs" / "firehose.log" if self.supervised else self.log_path
         try:
-            return self.log_path.read_text(errors="replace")[-chars:]
+            return path.read_text(errors="replace")[-chars:]
         except OSError:
             return ""
 
