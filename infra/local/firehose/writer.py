@@ -138,10 +138,13 @@ class ObjectWriter:
                 break
             except (ClientError, BotoCoreError) as error:
                 attempt += 1
+                self.stats.problem = f"S3 PutObject to {self.config.bucket} failing (retried): {error}"
                 log.warning("stream=%s put s3://%s/%s failed (attempt %d): %s", self.config.name,
                             self.config.bucket, key, attempt, error)
                 if self.stop.wait(min(MAX_BACKOFF_S, 0.5 * 2 ** attempt)):
                     return  # not written: not checkpointed, re-read after the restart
+        if attempt:
+            self.stats.problem = None
         resolve_all(chunks)
         kind = "object" if buffer.output_type == DATA_OUTPUT else f"error object ({buffer.output_type})"
         self.stats.written(buffer.output_type, count, len(body))
