@@ -62,6 +62,7 @@ READ_WINDOW = """(() => {
   out.bad = wildrydesMap.status.bad.count;
   out.banner = !document.getElementById('banner').hidden;
   out.skippedToLatest = wildrydesMap.readers.source.stats.skippedToLatest;
+  out.readErrors = wildrydesMap.readers.source.stats.errors + wildrydesMap.readers.summaries.stats.errors;
   return out;
 })()"""
 
@@ -169,6 +170,7 @@ def sample(page: Page, browser: Browser, started: float, previous: dict[str, Any
         "browser_cpu_pct": round(100 * (cpu - previous.get("cpu", cpu)) / elapsed, 1) if previous else None,
         "bad_records": window["bad"],
         "banner": window["banner"],
+        "read_errors": window["readErrors"],
         "skipped_to_latest": window["skippedToLatest"],
         **browser_rss_mb(browser),
     }
@@ -193,7 +195,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def measure(args: argparse.Namespace, browser: Browser, url: str) -> dict[str, Any]:
-    page = browser.new_page(1400, 900)
+    page = browser.new_page(1400, 900, network=False)
     page.navigate(url)
     page.wait_for("document.body.dataset.ready === 'true'", 60, what="the page")
     # The whole city in view: every unicorn is drawn on every redraw.
@@ -215,7 +217,8 @@ def measure(args: argparse.Namespace, browser: Browser, url: str) -> dict[str, A
         samples.append(row)
         print(f"  {row['minute']:6.2f} min  {row['fps']:5.1f} fps  redraw {row['redraw_ms_mean']:5.1f} ms "
               f"(max {row['redraw_ms_max']:5.1f})  {row['unicorns']} unicorns  {row['records_per_s']:7.1f} rec/s  "
-              f"heap {row['js_heap_used_mb']:6.1f} MB  browser RSS {row['browser_rss_mb']:7.1f} MB", flush=True)
+              f"heap {row['js_heap_used_mb']:6.1f} MB  browser RSS {row['browser_rss_mb']:7.1f} MB  "
+              f"read errors {row['read_errors']}{'  BANNER' if row['banner'] else ''}", flush=True)
     pan_end = drag_fps(page)
     isolated = page.evaluate("""(() => { const l = wildrydesMap.layer; const t0 = performance.now();
         for (let i = 0; i < 20; i++) l.draw(); return (performance.now() - t0) / 20; })()""")
@@ -244,6 +247,8 @@ def measure(args: argparse.Namespace, browser: Browser, url: str) -> dict[str, A
         "browser_rss_mb_max": max(s["browser_rss_mb"] for s in samples) if samples else None,
         "load_average": [round(v, 2) for v in os.getloadavg()],
         "records_per_s_mean": round(statistics.fmean(s["records_per_s"] for s in steady), 1),
+        "read_errors": samples[-1]["read_errors"] if samples else None,
+        "samples_with_banner": sum(1 for s in samples if s["banner"]),
         "page_errors": errors[:10],
         "samples": samples,
     }
@@ -271,7 +276,8 @@ def write(result: dict[str, Any], quick: bool) -> Path:
         f"- RSS of all Chromium processes: {r['browser_rss_mb_first']} MB first, {r['browser_rss_mb_last']} MB "
         f"last (max {r['browser_rss_mb_max']} MB)",
         f"- records applied by the page: {r['records_per_s_mean']}/s on average; page errors: "
-        f"{len(r['page_errors'])}",
+        f"{len(r['page_errors'])}; read errors (timeouts of the loaded local endpoint) {r['read_errors']}, "
+        f"outage banner up in {r['samples_with_banner']} of {len(r['samples'])} samples",
         "",
         "| minute | fps | redraw ms (mean / max) | unicorns | records/s | JS heap MB | DOM nodes | browser RSS MB "
         "| renderer RSS MB | browser CPU % |",
@@ -286,8 +292,13 @@ def write(result: dict[str, Any], quick: bool) -> Path:
     return path
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # so that the browser, the map server and the stack are stopped
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"map: {args.unicorns} unicorns for {args.minutes:g} min", flush=True)
     result = run(args)
     path = write(result, args.quick)

@@ -144,12 +144,14 @@ class Browser:
     def send(self, method: str, session: str | None = None, timeout: float = 60.0, **params: Any) -> Any:
         return self._run(self._send(method, params, session), timeout)
 
-    def new_page(self, width: int = 1400, height: int = 900) -> Page:
+    def new_page(self, width: int = 1400, height: int = 900, network: bool = True) -> Page:
+        """A new tab. ``network`` records its requests (DevTools then also buffers responses: leave it
+        off when measuring memory)."""
         target = self.send("Target.createTarget", url="about:blank")["targetId"]
         session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         self.logs[session] = PageLog()
         page = Page(self, session, self.logs[session])
-        for domain in ("Page", "Runtime", "Network", "Performance"):
+        for domain in ("Page", "Runtime", "Performance", *(["Network"] if network else [])):
             page.send(f"{domain}.enable")
         page.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
                   mobile=False)

@@ -4,7 +4,7 @@
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { fromCognitoIdentityPool } from "@aws-sdk/credential-provider-cognito-identity";
 
-const REQUEST_TIMEOUT_MS = 8000;
+const REQUEST_TIMEOUT_MS = 15_000; // a slow answer is not an outage; a hung endpoint is one after this
 
 export function kinesisClient(config) {
   const endpoint = config.endpoint ?? undefined;

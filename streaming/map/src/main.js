@@ -11,6 +11,7 @@ import { Fleet } from "./fleet.js";
 import { FleetLayer } from "./fleetLayer.js";
 import { FleetPanel } from "./panel.js";
 import { UnicornPopup } from "./popup.js";
+import { Backoff } from "./backoff.js";
 import { StreamReader } from "./reader.js";
 import { decodeSensor, decodeSummary } from "./records.js";
 import { ConnectionStatus } from "./status.js";
@@ -77,8 +78,11 @@ async function main() {
 
   const client = kinesisClient(config);
   const onStatus = (s) => status.report(s);
+  // Retries: 1 s doubling to 10 s (a live map should come back quickly once the endpoint does).
+  const backoff = () => new Backoff({ baseMs: 1000, maxMs: 10_000 });
   const source = new StreamReader({
-    client, streamName: config.streams.source, pollMs: config.pollIntervalMs, maxBehindMs: 60_000, onStatus,
+    client, streamName: config.streams.source, pollMs: config.pollIntervalMs, maxBehindMs: 60_000, onStatus, backoff,
+    limit: 5000,
     onRecords(records) {
       for (const r of records) {
         const { record, error } = decodeSensor(r.Data);
@@ -90,7 +94,7 @@ async function main() {
     },
   }).start();
   const summaries = new StreamReader({
-    client, streamName: config.streams.summary, pollMs: config.pollIntervalMs, onStatus,
+    client, streamName: config.streams.summary, pollMs: config.pollIntervalMs, onStatus, backoff, limit: 5000,
     startPosition: { type: "AT_TIMESTAMP", timestamp: new Date(Date.now() - SUMMARY_LOOKBACK_MS) },
     onRecords(records) {
       for (const r of records) {
