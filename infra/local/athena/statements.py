@@ -267,16 +267,15 @@ def _padded(sql: str, text: str) -> str:
 
 
 def parse(sql: str) -> Statement:
-    text = strip_comments(sql)
-    if text:
-        text = _padded(sql, text)
-    if not text.strip():
+    stripped = strip_comments(sql)
+    if not stripped:
         raise AthenaQueryError("SYNTAX_ERROR", f"{at(1, 1)}mismatched input '<EOF>'. Expecting: a statement")
+    text = _padded(sql, stripped)
     _reject_multiple_statements(text)
-    kind = _kind_of(text)
+    kind = _kind_of(stripped)
     statement_type, substatement_type = _TYPES.get(kind, ("DML", "SELECT"))
     statement = Statement(kind, statement_type, substatement_type, text)
-    first = _words(text, 1)[0] if _words(text, 1) else text[:10]
+    first = _words(stripped, 1)[0] if _words(stripped, 1) else stripped[:10]
     if kind == "not_athena":
         raise AthenaQueryError("NOT_SUPPORTED", _NOT_ATHENA[first])
     if kind in ("unknown", "show_unknown", "create_other", "drop_other", "alter_other"):
