@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 
@@ -180,3 +181,21 @@ def test_arns_carry_the_local_account_in_every_backend(local_stack: LocalStack) 
     stream_arn = kinesis.describe_stream_summary(StreamName="arn-probe")["StreamDescriptionSummary"]["StreamARN"]
     account = local_stack.client("sts").get_caller_identity()["Account"]
     assert stream_arn.split(":")[4] == account == "123456789012"
+
+
+def test_tls_only_bucket_policy_allows_local_writes_but_policies_still_apply(local_stack: LocalStack) -> None:
+    s3 = local_stack.client("s3")
+    s3.create_bucket(Bucket="policy-probe")
+    deny_insecure = {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                     "Resource": ["arn:aws:s3:::policy-probe", "arn:aws:s3:::policy-probe/*"],
+                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    s3.put_bucket_policy(Bucket="policy-probe", Policy=json.dumps({"Version": "2012-10-17",
+                                                                   "Statement": [deny_insecure]}))
+    s3.put_object(Bucket="policy-probe", Key="ok", Body=b"allowed")  # the condition does not hold
+    deny_key = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+                "Resource": "arn:aws:s3:::policy-probe/forbidden/*"}
+    s3.put_bucket_policy(Bucket="policy-probe", Policy=json.dumps({"Version": "2012-10-17",
+                                                                   "Statement": [deny_insecure, deny_key]}))
+    with pytest.raises(ClientError) as error:
+        s3.put_object(Bucket="policy-probe", Key="forbidden/x", Body=b"no")
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

@@ -5,6 +5,9 @@
 2. Kinesis event sources: moto's Lambda accepts an event source mapping on a Kinesis stream only if
    the stream lives in moto's own Kinesis backend. Behind the endpoint Kinesis is kinesalite, so a
    Kinesis ARN is accepted as given (the local Lambda runtime validates the stream when it polls).
+3. Policy conditions: moto evaluates a condition on a key the request does not carry (no value for
+   ``aws:SecureTransport``, say) as true, so the template's "deny non-TLS" bucket policy denies every
+   object write. In IAM's evaluation logic such a condition is false and the statement does not apply.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from moto.awslambda import models as lambda_models
 from moto.core.exceptions import JsonRESTError as RESTError
+from moto.iam import access_control
 from moto.moto_api._internal import mock_random
 from moto.s3 import models as s3_models
 
@@ -43,6 +47,24 @@ def _create_event_source_mapping(original: Any) -> Any:
     return create
 
 
+def _conditions_gate(original: Any) -> Any:
+    def is_action_permitted(self: access_control.IAMPolicyStatement, action: str, resource: str = "*",
+                            principal: str | None = None,
+                            incoming_condition_values: dict[str, str] | None = None) -> Any:
+        conditions = self._statement.get("Condition") or {}
+        known = incoming_condition_values or {}
+        for operator, tests in conditions.items():
+            # IAM: a condition on a key the request does not carry is false (except ...IfExists and
+            # Null), so the statement does not apply. moto evaluates it as true.
+            if operator.endswith("IfExists") or operator == "Null":
+                continue
+            if any(key not in known for key in tests):
+                return access_control.PermissionResult.NEUTRAL
+        return original(self, action, resource, principal, incoming_condition_values)
+
+    return is_action_permitted
+
+
 _applied = False
 
 
@@ -55,4 +77,6 @@ def apply() -> None:
     backend.create_event_source_mapping = _create_event_source_mapping(  # type: ignore[method-assign]
         backend.create_event_source_mapping
     )
+    statement = access_control.IAMPolicyStatement
+    statement.is_action_permitted = _conditions_gate(statement.is_action_permitted)  # type: ignore[method-assign]
     _applied = True
