@@ -7,6 +7,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 NODE_MODULES := infra/node_modules/.package-lock.json
 LINT_VENV := infra/lint/.venv
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: up test install lint bench clean help
 
@@ -19,7 +20,7 @@ help:
 up: install
 	$(VENV)/bin/wildrydes local up
 
-test: install
+test: install $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -44,6 +45,11 @@ $(NODE_MODULES): infra/package.json infra/package-lock.json
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || \
 		{ echo "Node.js 20+ is required (found $$(node --version))"; exit 1; }
 	npm ci --prefix infra --no-audit --no-fund
+
+# The live map's browser tests drive Debian's Chromium headless.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "the browser tests need Chromium at $(CHROMIUM) (Debian: apt-get install chromium)"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -22,12 +22,14 @@ def build_parser() -> argparse.ArgumentParser:
     from infra.deploy.cli import add_deploy_command
     from streaming.aggregates import add_aggregates_command
     from streaming.history import add_backfill_command
+    from streaming.map.server import add_map_command
     from streaming.producer.cli import add_produce_command
 
     add_deploy_command(subparsers)
     add_produce_command(subparsers)
     add_aggregates_command(subparsers)
     add_backfill_command(subparsers)
+    add_map_command(subparsers)
     return parser
 
 

@@ -30,6 +30,7 @@ class LocalStack:
     port: int
     log_path: Path
     extra_args: list[str] = field(default_factory=list)
+    map_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -62,7 +63,7 @@ class LocalStack:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [*WILDRYDES, "local", "up", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             *self.extra_args],
+             "--map-port", str(self.map_port), *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=REPO_ROOT,
             start_new_session=True,
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from infra.config import DEFAULT_HOST, DEFAULT_PORT, LocalSettings, default_data_dir
 from infra.errors import WildrydesError, endpoint_not_running
+from infra.local import preflight
 from infra.local.supervisor import Component, RunFiles, Supervisor, run_foreground, wait_until
 
 
@@ -34,6 +35,8 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
                          "beyond this machine)")
     up.add_argument("--no-deploy", action="store_true", help="start the endpoint without deploying")
     up.add_argument("--no-producer", action="store_true", help="do not start the fleet producer")
+    up.add_argument("--no-map", action="store_true", help="do not serve the live map")
+    up.add_argument("--map-port", type=int, default=8000, help="port of the live map (default 8000)")
     up.add_argument("--unicorns", type=int, default=20, help="fleet size of the producer (default 20)")
     up.add_argument("--parameter", "-p", action="append", default=[], metavar="KEY=VALUE",
                     help="template parameter for the deploy at start (repeatable), e.g. TumblingWindowInSeconds=5")
@@ -83,18 +86,27 @@ def _up(args: argparse.Namespace) -> int:
             supervisor.add(Component(
                 "producer", [sys.executable, "-m", "infra.cli", "produce", "--unicorns", str(args.unicorns),
                              "--report-every", "10"], env=settings.aws_env()))
-        _banner(settings, producing=None if args.no_producer or args.no_deploy else args.unicorns)
+        map_url = None
+        if not args.no_map and not args.no_deploy:
+            preflight.check_port_free(DEFAULT_HOST, args.map_port)
+            map_url = f"http://127.0.0.1:{args.map_port}/"
+            supervisor.add(Component(
+                "map", [sys.executable, "-m", "infra.cli", "map", "--port", str(args.map_port), "--data-dir",
+                        str(settings.data_dir), "--endpoint", settings.endpoint_url],
+                ready_url=f"{map_url}healthz", env=settings.aws_env()))
+        _banner(settings, producing=None if args.no_producer or args.no_deploy else args.unicorns, map_url=map_url)
 
     run_foreground(settings, after_start, echo=lambda line: print(line, flush=True))
     return 0
 
 
-def _banner(settings: LocalSettings, producing: int | None) -> None:
+def _banner(settings: LocalSettings, producing: int | None, map_url: str | None) -> None:
     lines = [
         "",
         "Wild Rydes local platform is up",
         f"  AWS endpoint     {settings.endpoint_url}   (export AWS_ENDPOINT_URL={settings.endpoint_url})",
         f"  health           {settings.endpoint_url}/_wildrydes/health",
+        *([f"  live map         {map_url}"] if map_url else []),
         f"  data directory   {settings.data_dir}",
         *([f"  producer         {producing} unicorns -> Kinesis 'wildrydes'; per-minute aggregates in DynamoDB: "
            "`wildrydes aggregates --unicorn Shadowfax`"] if producing else []),
