@@ -1,4 +1,4 @@
-{{ config(materialized='table', force_batch=false, tags=['current']) }}
+{{ config(materialized='table', tags=['current']) }}
 
 -- One row per unicorn ever seen, from the per-minute facts (small: one row per unicorn per minute).
 with minutes as (

@@ -5,9 +5,9 @@
 - ``tag:current`` (dim_unicorn, fct_unicorn_trips): whole-table rebuilds from the minute facts.
 
 A partitioned run passes its time window to dbt as ``--vars {window_start, window_end}``; incremental
-models rewrite only that window's partitions. A backfill of many partitions is one run and one dbt
-invocation (single-run backfill policy) whose window spans them; the marts insert at most 100 Hive
-partitions per query (``force_batch`` / ``partitions_limit`` in dbt_project.yml), Athena's limit.
+models rewrite only that window's partitions. A backfill runs as few dbt invocations as Athena allows:
+one per run of at most 96 hours (four days of ``dt``/``hour`` partitions) or 100 days, because one
+Athena query writes at most 100 partitions — a day's backfill is one invocation.
 """
 
 import json
@@ -25,6 +25,9 @@ from orchestration.defs.dbt.translator import WildrydesTranslator
 from orchestration.defs.platform.resources import StackResource
 
 MANIFEST = ensure_manifest()
+ATHENA_MAX_PARTITIONS_PER_QUERY = 100
+HOURLY_BACKFILL = dg.BackfillPolicy.multi_run(max_partitions_per_run=96)  # whole days, <= 100 partitions
+DAILY_BACKFILL = dg.BackfillPolicy.multi_run(max_partitions_per_run=ATHENA_MAX_PARTITIONS_PER_QUERY)
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -45,15 +48,13 @@ def run_dbt(context: AssetExecutionContext, dbt: DbtCliResource, stack: StackRes
 
 
 @dbt_assets(manifest=MANIFEST, select="tag:hourly", name="dbt_hourly_models", partitions_def=hourly_partitions,
-            backfill_policy=dg.BackfillPolicy.single_run(), dagster_dbt_translator=WildrydesTranslator(),
-            project=project)
+            backfill_policy=HOURLY_BACKFILL, dagster_dbt_translator=WildrydesTranslator(), project=project)
 def dbt_hourly_models(context: AssetExecutionContext, dbt: DbtCliResource, stack: StackResource):  # noqa: ANN201
     yield from run_dbt(context, dbt, stack)
 
 
 @dbt_assets(manifest=MANIFEST, select="tag:daily", name="dbt_daily_models", partitions_def=daily_partitions,
-            backfill_policy=dg.BackfillPolicy.single_run(), dagster_dbt_translator=WildrydesTranslator(),
-            project=project)
+            backfill_policy=DAILY_BACKFILL, dagster_dbt_translator=WildrydesTranslator(), project=project)
 def dbt_daily_models(context: AssetExecutionContext, dbt: DbtCliResource, stack: StackResource):  # noqa: ANN201
     yield from run_dbt(context, dbt, stack)
 
