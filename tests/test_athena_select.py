@@ -207,7 +207,6 @@ def test_pyathena_parameters_and_types(athena: AthenaStack, archive: Any) -> Non
 
 
 def test_pyathena_pandas_cursor_reads_the_csv_from_s3(athena: AthenaStack, archive: Any, local: Any) -> None:
-    pytest.importorskip("pandas")
     from pyathena import connect
     from pyathena.pandas.cursor import PandasCursor
 
