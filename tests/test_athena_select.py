@@ -416,3 +416,26 @@ def test_state_survives_an_engine_kill(athena: AthenaStack, client: Any, archive
     assert interrupted["State"] == "FAILED"
     assert "stopped while this query was queued or running" in interrupted["StateChangeReason"]
     assert interrupted["AthenaError"]["ErrorCategory"] == 1 and interrupted["AthenaError"]["Retryable"] is True
+
+
+def test_query_cli_prints_a_table_json_and_errors(athena: AthenaStack, archive: Any) -> None:
+    """`wildrydes query` (runnable as python -m infra.local.athena.query_cli until it is registered)."""
+    import subprocess
+    import sys
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "infra.local.athena.query_cli", *args], capture_output=True,
+                              text=True, timeout=120, env={**os.environ, **athena.env})
+
+    table = cli("SELECT name, count(*) AS n FROM unicorn_status WHERE hour = '00' GROUP BY name ORDER BY name")
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["name", "n"] and lines[2].split() == ["Unicorn-0", str(ROWS_PER_HOUR // 7 + 1)]
+    assert "data scanned:" in lines[-1] and "time:" in lines[-1] and "(7 rows;" in lines[-1]
+    as_json = cli("--format", "json", "SELECT 1 AS a, 'x' AS b, CAST(NULL AS double) AS c")
+    assert json.loads(as_json.stdout) == [{"a": 1, "b": "x", "c": None}]
+    assert "data scanned:" in as_json.stderr
+    as_csv = cli("--format", "csv", "SHOW TABLES")
+    assert as_csv.stdout.splitlines() == ['"tab_name"', '"unicorn_status"']
+    error = cli("SELECT nope FROM unicorn_status")
+    assert error.returncode == 1 and "COLUMN_NOT_FOUND" in error.stderr

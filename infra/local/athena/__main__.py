@@ -23,7 +23,7 @@ from botocore.config import Config
 
 from infra.local.athena.api import LOOP_HEADER, AthenaApi, WorkGroups
 from infra.local.athena.catalog import Catalog
-from infra.local.athena.duck import DuckPool
+from infra.local.athena.duck import DuckDatabases
 from infra.local.athena.executor import Executor
 from infra.local.athena.objects import ObjectStore
 from infra.local.athena.runner import Services
@@ -40,7 +40,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="queries executed concurrently (default 4)")
     parser.add_argument("--duckdb-threads", type=int, default=max(1, os.cpu_count() or 1),
                         help="DuckDB threads per query (default: the CPU count)")
-    parser.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit per query (default 4GB)")
+    parser.add_argument("--memory-limit", default="4GB", help="memory limit of each worker's DuckDB (default 4GB)")
     parser.add_argument("--query-timeout", type=float, default=1800.0,
                         help="seconds before a running query fails with EXCEEDED_TIME_LIMIT (default 1800)")
     parser.add_argument("--cache-max-gb", type=float, default=4.0,
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     services = Services(
         catalog=Catalog(clients["glue"]),
         objects=ObjectStore(clients["s3"], root / "cache", int(args.cache_max_gb * 1024 ** 3)),
-        duck=DuckPool(root / "tmp", args.duckdb_threads, args.memory_limit),
+        duck=DuckDatabases(root / "tmp", root / "cache" / "objects", args.duckdb_threads, args.memory_limit),
     )
     executor = Executor(store, services, root / "results", args.workers, args.query_timeout)
     api = AthenaApi(store, executor, services.catalog, WorkGroups(clients["athena"]), clients["athena"],

@@ -1,18 +1,16 @@
-"""DuckDB connections for queries: one fresh in-memory DuckDB per query execution, locked down.
+"""DuckDB for queries: an in-memory database per worker thread, locked down before any user SQL.
 
-Opening a DuckDB instance costs ~50-90 ms, so a small pool keeps instances ready (opened and
-configured in the background); each is used by exactly one query and then closed, so nothing a query
-registers or changes outlives it. Before user SQL runs, ``lock_down`` allows exactly the cached
-object copies the query reads, disables every other file and network access, and locks the
-configuration so SQL cannot undo it. Extensions are never installed or auto-loaded (json, parquet
-and icu are built into the wheel).
+Each database is opened with extension auto-install/auto-load off (json, parquet and icu are built
+into the wheel), the Trino macros below, Athena's session semantics (UTC, integer division), then
+``lock_down``: only the engine's cache of S3 object copies stays readable, every other file and URL is
+refused, and the configuration is locked so SQL cannot undo any of it. Queries run in connections of
+their own (``cursor()``), so nothing one query registers is visible to another.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import shutil
 import threading
 import uuid
@@ -79,21 +77,24 @@ MACROS = [
 ]
 
 
-class DuckPool:
-    def __init__(self, tmp_dir: Path, threads: int, memory_limit: str, ready: int = 2) -> None:
+class DuckDatabases:
+    """One in-memory DuckDB per worker thread, opened once, configured once and locked; each query
+    works in a connection of its own on it (``cursor()``), whose TEMP views and tables disappear with
+    it. A database that served queries is warm (threads, buffers, file metadata), which saves the
+    50-100 ms a fresh instance spends on its first query."""
+
+    def __init__(self, tmp_dir: Path, readable_dir: Path, threads: int, memory_limit: str) -> None:
         self.tmp_dir = tmp_dir
         shutil.rmtree(tmp_dir, ignore_errors=True)
         tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.readable_dir = readable_dir
         self.threads = threads
         self.memory_limit = memory_limit
-        self._ready: queue.Queue[tuple[duckdb.DuckDBPyConnection, Path]] = queue.Queue(maxsize=ready)
-        self._stopping = threading.Event()
-        self._temp_dirs: dict[int, Path] = {}
+        self._local = threading.local()
+        self._all: list[duckdb.DuckDBPyConnection] = []
         self._lock = threading.Lock()
-        self._filler = threading.Thread(target=self._fill, name="duckdb-warmer", daemon=True)
-        self._filler.start()
 
-    def _open(self) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    def _open(self) -> duckdb.DuckDBPyConnection:
         temp = self.tmp_dir / uuid.uuid4().hex
         con = duckdb.connect(":memory:", config={
             "autoinstall_known_extensions": False,
@@ -109,59 +110,43 @@ class DuckPool:
         })
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET lambda_syntax = 'DISABLE_SINGLE_ARROW'")
+        # the cached copies never change (a changed object is a new copy), so their footers can be cached
+        con.execute("SET parquet_metadata_cache = true")
         for macro in MACROS:
             con.execute(macro)
-        return con, temp
+        lock_down(con, self.readable_dir)
+        with self._lock:
+            self._all.append(con)
+        return con
 
-    def _fill(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                item = self._open()
-            except Exception:  # pragma: no cover - DuckDB failing to open is fatal for queries anyway
-                log.exception("opening a DuckDB connection failed")
-                self._stopping.wait(1.0)
-                continue
-            while not self._stopping.is_set():
-                try:
-                    self._ready.put(item, timeout=0.5)
-                    break
-                except queue.Full:
-                    continue
-            else:
-                item[0].close()
+    def database(self) -> duckdb.DuckDBPyConnection:
+        """This thread's database (opened on first use)."""
+        database = getattr(self._local, "database", None)
+        if database is None:
+            database = self._open()
+            self._local.database = database
+        return database
 
     def acquire(self) -> duckdb.DuckDBPyConnection:
-        try:
-            con, temp = self._ready.get(timeout=5.0)
-        except queue.Empty:
-            con, temp = self._open()
-        with self._lock:
-            self._temp_dirs[id(con)] = temp
-        return con
+        """A fresh connection to this thread's database, for one query."""
+        return self.database().cursor()
 
     def release(self, con: duckdb.DuckDBPyConnection) -> None:
         with contextlib.suppress(Exception):
             con.close()
-        with self._lock:
-            temp = self._temp_dirs.pop(id(con), None)
-        if temp is not None:
-            shutil.rmtree(temp, ignore_errors=True)
 
     def close(self) -> None:
-        self._stopping.set()
-        self._filler.join(timeout=10)
-        while True:
-            try:
-                con, temp = self._ready.get_nowait()
-            except queue.Empty:
-                break
-            con.close()
-            shutil.rmtree(temp, ignore_errors=True)
+        with self._lock:
+            databases, self._all = self._all, []
+        for database in databases:
+            with contextlib.suppress(Exception):
+                database.close()
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
 
 
-def lock_down(con: duckdb.DuckDBPyConnection, allowed_paths: list[str]) -> None:
-    """From here on the connection can read exactly ``allowed_paths`` and nothing else, for good."""
-    if allowed_paths:
-        con.execute("SET allowed_paths = $paths", {"paths": allowed_paths})
+def lock_down(con: duckdb.DuckDBPyConnection, readable_dir: Path) -> None:
+    """From here on the database reads nothing but files under ``readable_dir`` (the cached copies of S3
+    objects), reaches no URL, loads no extension, and its configuration cannot be changed again."""
+    con.execute("SET allowed_directories = $dirs", {"dirs": [str(readable_dir) + "/"]})
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")

@@ -8,6 +8,7 @@ longer than the timeout (interrupting DuckDB), so no query hangs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -33,6 +34,8 @@ class Executor:
         self.results_dir = results_dir
         self.timeout_s = timeout_s
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="query")
+        self._io = ThreadPoolExecutor(2 * workers, thread_name_prefix="results")
+        self._warm(workers)
         self._jobs: dict[str, QueryContext] = {}
         self._started: dict[str, float] = {}
         self._timed_out: set[str] = set()
@@ -40,6 +43,18 @@ class Executor:
         self._stopping = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="query-watchdog", daemon=True)
         self._watchdog.start()
+
+    def _warm(self, workers: int) -> None:
+        """Open every worker thread's DuckDB now rather than on its first query."""
+        barrier = threading.Barrier(workers)
+
+        def open_database() -> None:
+            self.services.duck.database()
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=30)
+
+        for _ in range(workers):
+            self._pool.submit(open_database)
 
     @property
     def objects(self) -> ObjectStore:
@@ -164,11 +179,15 @@ class Executor:
             body = results.csv_bytes(text, outcome.names) if text is not None and outcome.names else b""
         else:
             body = results.txt_bytes(text) if text is not None else b""
-        self.objects.put(location, body, "text/csv" if outcome.kind == "csv" else "text/plain")
         column_info = [athena_column_info(n, t) for n, t in zip(outcome.names, outcome.duck_types, strict=True)]
-        self.objects.put(f"{location}.metadata", results.metadata_bytes(column_info))
+        uploads = [
+            self._io.submit(self.objects.put, location, body, "text/csv" if outcome.kind == "csv" else "text/plain"),
+            self._io.submit(self.objects.put, f"{location}.metadata", results.metadata_bytes(column_info)),
+        ]
         if text is not None and text.num_rows:
             results.ResultFile(self.results_dir / f"{record.id}.arrow").write(text)
+        for upload in uploads:
+            upload.result()
         if outcome.manifest is not None:
             manifest = f"{ctx.output_location}{record.id}-manifest.csv"
             self.objects.put(manifest, "".join(f"{url}\n" for url in outcome.manifest).encode(), "text/csv")

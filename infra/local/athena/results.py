@@ -103,8 +103,10 @@ def java_double(value: float) -> str:
     return f"{sign}{digits[0]}.{digits[1:] or '0'}E{int(exponent)}"
 
 
-def to_text_table(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str]) -> pa.Table:
-    """Run ``sql`` (whose columns have ``duck_types``) and return its values as Athena's text."""
+def to_text_table(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str],
+                  relation: duckdb.DuckDBPyRelation | None = None) -> pa.Table:
+    """Run ``sql`` (whose columns have ``duck_types``; or the already bound ``relation`` of it) and return
+    its values as Athena's text."""
     expressions = []
     nested: list[int] = []
     for index, duck_type in enumerate(duck_types):
@@ -113,8 +115,11 @@ def to_text_table(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], du
             nested.append(index)
             expression = f"#{index + 1}"
         expressions.append(f"{expression} AS c{index}")
-    wrapped = f"SELECT {', '.join(expressions) or '1'} FROM ({sql}) AS __wr_q" if duck_types else sql
-    table = con.sql(wrapped).to_arrow_table()
+    if relation is not None and duck_types:
+        table = relation.project(", ".join(expressions)).to_arrow_table()
+    else:
+        wrapped = f"SELECT {', '.join(expressions) or '1'} FROM ({sql}) AS __wr_q" if duck_types else sql
+        table = con.sql(wrapped).to_arrow_table()
     if not duck_types:
         return pa.table({})
     columns = []

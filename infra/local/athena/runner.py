@@ -12,6 +12,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlglot import exp
 
 from infra.local.athena import pruning, results, statements
 from infra.local.athena.catalog import Catalog, Partition
-from infra.local.athena.duck import DuckPool, lock_down
+from infra.local.athena.duck import DuckDatabases
 from infra.local.athena.errors import AthenaQueryError, from_duckdb
 from infra.local.athena.objects import ObjectStore, S3Object, folder
 from infra.local.athena.scans import FileGroup, ScanSql, TableScan, empty_scan_sql
@@ -33,7 +34,7 @@ from infra.local.athena.transpile import Resolved, Resolver, output_name, to_duc
 class Services:
     catalog: Catalog
     objects: ObjectStore
-    duck: DuckPool
+    duck: DuckDatabases
 
 
 @dataclass
@@ -96,6 +97,9 @@ def substitute_parameters(ast: exp.Expression, parameters: list[str]) -> exp.Exp
     return ast
 
 
+WIDE_SCAN_PARTITIONS = 4
+
+
 def group_location(table: Any, group: FileGroup) -> str:
     """Where a file group's objects are: a partition's location, the table's, or for the emulated
     Iceberg tables ``<location>data/``."""
@@ -110,6 +114,7 @@ class Runner:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.resolver = Resolver(services.catalog)
+        self._pool = ThreadPoolExecutor(8, thread_name_prefix="plan")
         # imported here: ddl and writes use this module's QueryEngine
         from infra.local.athena import ddl, writes
 
@@ -147,8 +152,9 @@ class Runner:
         resolved = self.resolver.resolve(ast, ctx.database)
         with self.connection(ctx, resolved) as con:
             sql = to_duckdb(resolved, ctx.database)
-            names, duck_types = self.describe(ctx, con, sql)
-            text = self.execute_text(ctx, con, sql, names, duck_types)
+            relation = self.relation(ctx, con, sql)
+            names, duck_types = self.names_and_types(relation)
+            text = self.execute_text(ctx, con, sql, names, duck_types, relation)
         if isinstance(ast, exp.Values):
             names = [f"_col{i}" for i in range(len(names))]
         return Outcome(statement.statement_type, statement.substatement_type, names, duck_types, text,
@@ -160,21 +166,29 @@ class Runner:
         with self.connection(ctx, resolved, bind_only=True) as con:
             return self.describe(ctx, con, to_duckdb(resolved, ctx.database))
 
-    def describe(self, ctx: QueryContext, con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[str]]:
-        """Output names (Athena's) and DuckDB types of a query, by binding it."""
+    def relation(self, ctx: QueryContext, con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyRelation:
+        """The query, bound (not run): binding errors are the user's SQL errors."""
         try:
             relation = con.sql(sql)
-            raw_names, types = relation.columns, [str(t) for t in relation.types]
+            relation.types  # noqa: B018 - binds now, so errors surface here
+            return relation
         except duckdb.Error as error:
             raise from_duckdb(error, ctx.locate) from None
-        names = [output_name(name, index) for index, name in enumerate(raw_names)]
-        return names, types
+
+    @staticmethod
+    def names_and_types(relation: duckdb.DuckDBPyRelation) -> tuple[list[str], list[str]]:
+        """Output names (Athena's) and DuckDB types of a bound query."""
+        names = [output_name(name, index) for index, name in enumerate(relation.columns)]
+        return names, [str(t) for t in relation.types]
+
+    def describe(self, ctx: QueryContext, con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[str]]:
+        return self.names_and_types(self.relation(ctx, con, sql))
 
     def execute_text(self, ctx: QueryContext, con: duckdb.DuckDBPyConnection, sql: str, names: list[str],
-                     duck_types: list[str]) -> pa.Table:
+                     duck_types: list[str], relation: duckdb.DuckDBPyRelation | None = None) -> pa.Table:
         ctx.check()
         try:
-            return results.to_text_table(con, sql, names, duck_types)
+            return results.to_text_table(con, sql, names, duck_types, relation)
         except duckdb.Error as error:
             ctx.check()
             raise from_duckdb(error, ctx.locate) from None
@@ -209,23 +223,63 @@ class Runner:
         return pruning.prune(found, table.partition_keys, conditions)
 
     def plan_scans(self, ctx: QueryContext, resolved: Resolved) -> list[TableScan]:
-        scans: list[TableScan] = []
-        for request in resolved.scans:
+        """Which objects each table reference reads. Glue's partitions of every table are read in
+        parallel; when a query needs all partitions of a table, the table's location is listed (once,
+        recursively) while Glue answers, and the objects are assigned to partitions by prefix."""
+        objects = self.services.objects
+        partitions: dict[int, Future[list[Partition]]] = {}
+        speculative: dict[str, Future[list[S3Object]]] = {}
+        for index, request in enumerate(resolved.scans):
             ctx.check()
             table = request.table
+            if not table.location and not table.partition_keys:
+                raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Table {table.qualified} has no location")
             if table.partition_keys and not table.is_iceberg:
-                partitions = self.partitions_for(table, request.conditions)
-                groups = [FileGroup(p, []) for p in partitions if p.location]
+                partitions[index] = self._pool.submit(self.partitions_for, table, request.conditions)
+                if not request.conditions and table.location and not pruning.projection_enabled(table):
+                    root = folder(table.location)
+                    if root not in speculative:
+                        speculative[root] = self._pool.submit(objects.list, root)
+        scans: list[TableScan] = []
+        for index, request in enumerate(resolved.scans):
+            if index in partitions:
+                groups = [FileGroup(p, []) for p in partitions[index].result() if p.location]
             else:
-                if not table.location:
-                    raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Table {table.qualified} has no location")
                 groups = [FileGroup(None, [])]
-            scans.append(TableScan(table, groups, request.pseudo))
-        locations = [group_location(s.table, g) for s in scans for g in s.groups]
-        listed = self.services.objects.list_many(locations) if locations else {}
-        for scan in scans:
-            for group in scan.groups:
-                group.objects = listed.get(group_location(scan.table, group), [])
+            scans.append(TableScan(request.table, groups, request.pseudo))
+        wide: dict[int, str] = {}
+        locations: list[str] = []
+        for index, scan in enumerate(scans):
+            own = [group_location(scan.table, g) for g in scan.groups]
+            root = folder(scan.table.location) if scan.table.location else ""
+            under = bool(root) and bool(scan.groups) and scan.groups[0].partition is not None and all(
+                loc.startswith(root) for loc in own)
+            if under and (root in speculative or len(own) > WIDE_SCAN_PARTITIONS):
+                wide[index] = root
+                if root not in speculative:
+                    locations.append(root)
+            else:
+                locations += own
+        listed = objects.list_many(locations) if locations else {}
+        for root, future in speculative.items():
+            listed[root] = future.result()
+        for index, scan in enumerate(scans):
+            if index in wide:
+                by_location = {group_location(scan.table, g): g for g in scan.groups}
+                for obj in listed.get(wide[index], []):
+                    url = obj.url
+                    cut = len(url)
+                    while True:
+                        cut = url.rfind("/", 0, cut)
+                        if cut < 0:
+                            break
+                        group = by_location.get(url[:cut + 1])
+                        if group is not None:
+                            group.objects.append(obj)
+                            break
+            else:
+                for group in scan.groups:
+                    group.objects = listed.get(group_location(scan.table, group), [])
         return scans
 
     @contextlib.contextmanager
@@ -239,7 +293,6 @@ class Runner:
                 for request in resolved.scans:
                     sql = empty_scan_sql(request.table, request.pseudo)
                     con.execute(f'CREATE TEMP VIEW "{request.name}" AS {sql}')
-                lock_down(con, [])
                 yield con
             finally:
                 self.services.duck.release(con)
@@ -259,7 +312,6 @@ class Runner:
                         con.execute(f'CREATE TEMP VIEW "{request.name}" AS {builder.sql(scan)}')
                     except duckdb.Error as error:
                         raise from_duckdb(error) from None
-                lock_down(con, sorted({str(p) for p in local.values()}))
                 yield con
             finally:
                 ctx.connection = None
