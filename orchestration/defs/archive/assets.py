@@ -2,7 +2,7 @@
 for that hour, registered once the hour is complete in the archive."""
 
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 from dagster import AssetExecutionContext
@@ -24,6 +24,8 @@ from orchestration.defs.platform.resources import FirehoseResource, GlueResource
     "ended and Firehose's buffer interval has passed). Metadata: the hour's objects, bytes, rows "
     "(from the Parquet footers) and the records Firehose sent to errors/.",
     metadata={"partition_columns": "dt, hour", "table": "unicorn_status"},
+    # A new hour is registered a few minutes after it ends.
+    freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=3), warn_window=timedelta(hours=2)),
 )
 def raw_unicorn_status(
     context: AssetExecutionContext,

@@ -35,5 +35,10 @@ class WildrydesTranslator(DagsterDbtTranslator):
         freshness = next((FRESHNESS[t] for t in ("hourly", "daily", "current") if t in tags), None)
         if group == "staging":
             freshness = None  # a view is as fresh as its source
-        return spec.replace_attributes(group_name=group, freshness_policy=freshness,
-                                       kinds={"dbt", "athena", "parquet"} if group == "marts" else {"dbt", "athena"})
+        cadence = next((t for t in ("hourly", "daily", "current") if t in tags), "current")
+        return spec.replace_attributes(
+            group_name=group,
+            freshness_policy=freshness,
+            kinds={"dbt", "athena", "parquet"} if group == "marts" else {"dbt", "athena"},
+            tags={**spec.tags, "dbt_cadence": cadence},
+        )

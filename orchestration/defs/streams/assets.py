@@ -8,6 +8,7 @@
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from orchestration.defs.automation.settings import schedule_status
 from orchestration.defs.platform import keys
 from orchestration.defs.platform.resources import DynamoDBResource, KinesisResource, S3ClientResource, StackResource
 from orchestration.defs.streams import observe
@@ -63,5 +64,5 @@ observation_schedule = dg.ScheduleDefinition(
     name="observe_streaming_every_15_minutes",
     target=dg.AssetSelection.assets(observe_streaming),
     cron_schedule="*/15 * * * *",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+    default_status=schedule_status(),
 )
