@@ -6,6 +6,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 NODE_MODULES := infra/node_modules/.package-lock.json
+MAP_MODULES := streaming/map/node_modules/.package-lock.json
 LINT_VENV := infra/lint/.venv
 CHROMIUM := /usr/bin/chromium
 
@@ -24,7 +25,7 @@ test: install $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-install: $(VENV)/.synced $(NODE_MODULES) $(LINT_VENV)/.synced
+install: $(VENV)/.synced $(NODE_MODULES) $(MAP_MODULES) $(LINT_VENV)/.synced
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -51,6 +52,10 @@ $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "the browser tests need Chromium at $(CHROMIUM) (Debian: apt-get install chromium)"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# The map's bundle is committed; these are for its JS tests and the bundle-is-current check.
+$(MAP_MODULES): streaming/map/package.json streaming/map/package-lock.json $(NODE_MODULES)
+	npm ci --prefix streaming/map --no-audit --no-fund
+
 lint: install
 	$(VENV)/bin/ruff check .
 
@@ -58,4 +63,4 @@ bench: install
 	$(VENV)/bin/python -m bench
 
 clean:
-	rm -rf $(VENV) $(TOOLS) $(LINT_VENV) infra/node_modules
+	rm -rf $(VENV) $(TOOLS) $(LINT_VENV) infra/node_modules streaming/map/node_modules
