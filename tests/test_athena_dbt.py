@@ -1,5 +1,6 @@
 """dbt-athena, unchanged, against the local Athena engine: seed, a view, a partitioned Hive Parquet
-table, incremental append and insert_overwrite, dbt test and dbt docs generate, run as subprocesses with
+table, incremental append and insert_overwrite, an Iceberg table model (rebuilt and renamed) and an
+Iceberg incremental merge, dbt test and dbt docs generate, run as subprocesses with
 nothing but the AWS endpoint and dummy credentials in their environment; the tables it builds are
 compared with DuckDB run directly on the same Parquet files."""
 
@@ -128,6 +129,18 @@ def test_seed_build_incremental_test_and_docs(athena: AthenaStack, archive: Any,
     _same(query(athena, f"SELECT name, hour, records, distance FROM {SCHEMA}.hourly_overwrite ORDER BY hour, name"),
           local.execute("SELECT name, hour, count(*), sum(distance) FROM raw WHERE hour BETWEEN '00' AND '02' "
                         "GROUP BY name, hour ORDER BY hour, name").fetchall())
+
+    # Iceberg (emulated): merge updates the hours it sees again; the table model was rebuilt and renamed
+    merged = query(athena, f"SELECT hour, count(*), count(DISTINCT run_id), max(run_id) FROM {SCHEMA}.vitals_merge "
+                           "GROUP BY hour ORDER BY hour")
+    assert [r[:3] for r in merged] == [["00", "7", "1"], ["01", "7", "1"], ["02", "7", "1"]]
+    assert merged[0][3] == first_run[0][0] and merged[1][3] == merged[2][3] == runs[1][3]
+    iceberg = glue.get_table(DatabaseName=SCHEMA, Name="latest_vitals")["Table"]
+    assert iceberg["Parameters"]["table_type"] == "ICEBERG"
+    _same(query(athena, f"SELECT name, last_seen, min_health FROM {SCHEMA}.latest_vitals ORDER BY name"),
+          [(n, t.strftime("%Y-%m-%d %H:%M:%S.") + f"{t.microsecond // 1000:03d}", h) for n, t, h in local.execute(
+              "SELECT name, max(arrivaltime), min(healthpoints) FROM raw WHERE dt = '2026-11-25' GROUP BY name "
+              "ORDER BY name").fetchall()])
 
     tested = dbt(athena, project, "test")
     assert "ERROR=0" in tested.stdout and "PASS=11" in tested.stdout
