@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_local_commands(subparsers)
     from infra.deploy.cli import add_deploy_command
+    from infra.local.athena.query_cli import add_query_command
     from streaming.aggregates import add_aggregates_command
     from streaming.history import add_backfill_command
     from streaming.map.server import add_map_command
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_aggregates_command(subparsers)
     add_backfill_command(subparsers)
     add_map_command(subparsers)
+    add_query_command(subparsers)
     return parser
 
 

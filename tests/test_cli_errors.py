@@ -87,7 +87,8 @@ def test_reset_asks_and_refuses_without_a_terminal(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [[], ["local"], ["local", "up"], ["local", "down"], ["local", "status"],
-                                     ["local", "reset"], ["deploy"], ["produce"]])
+                                     ["local", "reset"], ["deploy"], ["produce"],
+                                     ["aggregates"], ["backfill-history"], ["map"], ["query"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0, result.stderr
