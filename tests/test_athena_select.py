@@ -253,6 +253,9 @@ SEMANTICS = [
      [["p", "1"], ["q", "2"]], ["varchar", "bigint"]),
     ("SELECT cardinality(split('a,b,c', ',')), element_at(ARRAY[5, 6], 2), regexp_extract('ab12', '[0-9]+')",
      [["3", "6", "12"]], ["bigint", "integer", "varchar"]),
+    ("SELECT slice(ARRAY[1, 2, 3, 4], 2, 2), array_distinct(ARRAY[3, 1, 3, 2]), any_match(ARRAY[1, 5], x -> x > 4), "
+     "arrays_overlap(ARRAY[1], ARRAY[2]), format('%s-%d', 'a', 5)",
+     [["[2, 3]", "[3, 1, 2]", "true", "false", "a-5"]], ["array", "array", "boolean", "boolean", "varchar"]),
     ("SELECT to_hex(CAST('hi' AS varbinary)), from_unixtime(0), to_iso8601(DATE '2024-01-02')",
      [["6869", "1970-01-01 00:00:00.000 UTC", "2024-01-02"]], ["varchar", "timestamp with time zone", "varchar"]),
 ]

@@ -73,6 +73,9 @@ MACROS = [
     """CREATE OR REPLACE MACRO array_position(a, x) AS coalesce(list_position(a, x), 0)""",
     """CREATE OR REPLACE MACRO array_remove(a, x) AS list_filter(a, lambda e: e <> x)""",
     """CREATE OR REPLACE MACRO to_unixtime(x) AS epoch(x)""",
+    """CREATE OR REPLACE MACRO arrays_overlap(a, b) AS list_has_any(a, b)""",
+    """CREATE OR REPLACE MACRO zip(a, b) AS list_zip(a, b)""",
+    """CREATE OR REPLACE MACRO array_union(a, b) AS list_distinct(list_concat(a, b))""",
     """CREATE OR REPLACE MACRO human_readable_seconds(s) AS to_seconds(CAST(s AS BIGINT))::VARCHAR""",
 ]
 

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from infra.local.athena.errors import RequestError
-from infra.local.athena.types import DuckType
+from infra.local.athena.types import parse_or_varchar
 
 
 # ---------------------------------------------------------------------------------------------
@@ -36,7 +36,9 @@ from infra.local.athena.types import DuckType
 # ---------------------------------------------------------------------------------------------
 def text_expression(position: int, duck_type: str) -> str | None:
     """SQL turning result column ``#position`` into Athena's text, or None to format it in Python."""
-    parsed = DuckType.parse(duck_type)
+    parsed = parse_or_varchar(duck_type)
+    if parsed.name == "VARCHAR" and not duck_type.upper().startswith(("VARCHAR", "JSON", "UUID", "ENUM")):
+        return None  # a type this engine does not know: rendered in Python
     ref = f"#{position}"
     name = parsed.name
     if parsed.is_nested:

@@ -255,8 +255,30 @@ def _fix(node: exp.Expression, default_database: str) -> exp.Expression:
             exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT, exp.DataType.Type.CHAR) and _type_is(
             node.this, exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT):
         return exp.Anonymous(this="__wr_java_double", expressions=[node.this])
+    if isinstance(node, exp.ArraySlice) and node.args.get("end") is not None:
+        # Trino's slice(array, start, length); DuckDB's list_slice takes an (inclusive) end
+        start, length = node.args["start"], node.args["end"]
+        end = exp.Sub(this=exp.Add(this=start.copy(), expression=length), expression=exp.Literal.number(1))
+        return exp.Anonymous(this="list_slice", expressions=[node.this, start, end])
+    if isinstance(node, exp.Format):
+        return exp.Anonymous(this="printf", expressions=[node.this, *node.expressions])
+    if isinstance(node, exp.ArraySize) and _type_is(node.this, exp.DataType.Type.MAP):
+        return exp.Anonymous(this="cardinality", expressions=[node.this])
+    if isinstance(node, exp.ArrayDistinct):
+        # Trino keeps the first occurrences in order; DuckDB's list_distinct does not
+        items = node.this
+        keep = exp.Lambda(this=exp.EQ(this=exp.Anonymous(this="list_position", expressions=[
+            items.copy(), exp.to_identifier("__wr_e")]), expression=exp.to_identifier("__wr_i")),
+            expressions=[exp.to_identifier("__wr_e"), exp.to_identifier("__wr_i")])
+        return exp.Anonymous(this="list_filter", expressions=[items, keep])
     if isinstance(node, exp.Anonymous):
         name = str(node.this).lower()
+        if name in ("any_match", "all_match", "none_match") and len(node.expressions) == 2:
+            mapped = exp.Anonymous(this="list_transform", expressions=node.expressions)
+            aggregate = "bool_or" if name in ("any_match", "none_match") else "bool_and"
+            result: exp.Expression = exp.Anonymous(this="list_aggregate",
+                                                   expressions=[mapped, exp.Literal.string(aggregate)])
+            return exp.Not(this=result) if name == "none_match" else result
         if name == "format_datetime" and len(node.expressions) == 2:
             pattern = joda_to_strftime(_literal_format(node.expressions[1], name))
             return exp.Anonymous(this="strftime", expressions=[node.expressions[0], exp.Literal.string(pattern)])

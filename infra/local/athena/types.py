@@ -381,13 +381,16 @@ def _parse_duck(text: str) -> tuple[DuckType, str]:
             raise ValueError(f"cannot parse DuckDB type {text!r}")
         name = match.group(1).upper() if not match.group(1).startswith('"') else match.group(1)
         rest = text[match.end():]
-        if name in ("STRUCT", "MAP", "UNION"):
+        if name in ("STRUCT", "MAP", "UNION", "TUPLE"):
             rest = rest.lstrip()
             assert rest.startswith("(")
             rest = rest[1:]
             children: list[tuple[str, DuckType]] = []
             while True:
-                if name == "MAP":
+                if name == "TUPLE":  # an unnamed struct (DuckDB 2): Trino's anonymous row fields
+                    child, rest = _parse_duck(rest)
+                    children.append((f"field{len(children)}", child))
+                elif name == "MAP":
                     child, rest = _parse_duck(rest)
                     children.append(("key" if not children else "value", child))
                 else:
@@ -406,7 +409,7 @@ def _parse_duck(text: str) -> tuple[DuckType, str]:
                 assert rest.startswith(")")
                 rest = rest[1:]
                 break
-            base = DuckType(name, children=tuple(children))
+            base = DuckType("STRUCT" if name == "TUPLE" else name, children=tuple(children))
         elif name == "DECIMAL" and rest.lstrip().startswith("("):
             inner, rest = rest.lstrip()[1:].split(")", 1)
             precision, scale = (int(x) for x in inner.split(","))
@@ -436,9 +439,17 @@ def _parse_duck(text: str) -> tuple[DuckType, str]:
             return base, rest
 
 
+def parse_or_varchar(duck_type: str) -> DuckType:
+    """A DuckDB type this module does not know is reported (and rendered) as varchar."""
+    try:
+        return DuckType.parse(duck_type)
+    except (ValueError, AssertionError, IndexError):
+        return DuckType("VARCHAR")
+
+
 def athena_column_info(name: str, duck_type: str) -> dict[str, object]:
     """One ColumnInfo entry as GetQueryResults reports it."""
-    parsed = DuckType.parse(duck_type)
+    parsed = parse_or_varchar(duck_type)
     athena_type = parsed.athena()
     precision, scale = parsed.precision_scale()
     return {
