@@ -314,6 +314,8 @@ def to_parquet(lines: list[bytes], columns: list[dict[str, str]], case_insensiti
     import io
 
     import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
     import pyarrow.parquet as pq
 
     types = {"string": pa.string(), "double": pa.float64(), "float": pa.float32(), "int": pa.int32(),
@@ -321,16 +323,18 @@ def to_parquet(lines: list[bytes], columns: list[dict[str, str]], case_insensiti
     unknown = [c["Type"] for c in columns if c["Type"] not in types]
     if unknown:
         raise HistoryError(f"column types {unknown} are not supported by the history loader")
-    values: dict[str, list[Any]] = {c["Name"]: [] for c in columns}
-    for line in lines:
-        obj = json.loads(line)
-        found = {k.lower(): v for k, v in obj.items()} if case_insensitive else obj
-        for column in columns:
-            value = found.get(column["Name"].lower() if case_insensitive else column["Name"])
-            if column["Type"] == "timestamp" and isinstance(value, str):
-                value = datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f")
-            values[column["Name"]].append(value)
-    table = pa.table({c["Name"]: pa.array(values[c["Name"]], type=types[c["Type"]]) for c in columns})
+    sample = json.loads(lines[0])
+    keys = {(k.lower() if case_insensitive else k): k for k in sample}
+    json_key = {c["Name"]: keys.get(c["Name"].lower() if case_insensitive else c["Name"], c["Name"]) for c in columns}
+    read_as = pa.schema([(json_key[c["Name"]], pa.string() if c["Type"] == "timestamp" else types[c["Type"]])
+                         for c in columns])
+    parsed = pj.read_json(io.BytesIO(b"".join(lines)), parse_options=pj.ParseOptions(
+        explicit_schema=read_as, unexpected_field_behavior="ignore", newlines_in_values=False))
+    arrays = []
+    for column in columns:
+        values = parsed.column(json_key[column["Name"]])
+        arrays.append(pc.cast(values, types["timestamp"]) if column["Type"] == "timestamp" else values)
+    table = pa.Table.from_arrays(arrays, names=[c["Name"] for c in columns])
     sink = io.BytesIO()
     codec = {"UNCOMPRESSED": "none"}.get(compression.upper(), compression.lower())
     pq.write_table(table, sink, compression=codec, use_deprecated_int96_timestamps=True)
