@@ -25,7 +25,7 @@ import pytest
 
 from infra.config import REPO_ROOT
 from infra.local.preflight import free_port
-from streaming.map.devtools import Browser, Page
+from streaming.map.devtools import Browser, DevToolsError, Page
 from tests.stack import LocalStack, started_stack
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -118,13 +118,20 @@ def test_popup_shows_the_values_of_records_the_test_wrote(stack: LocalStack, pag
     records = [json.dumps({"Name": name, "StatusTime": _status_time(i - 2), "Latitude": lat + i * 0.0002,
                            "Longitude": lon, "Distance": 12.5, "HealthPoints": 95 - i, "MagicPoints": 140}).encode()
                for i in range(3)]
+    # The page reads from LATEST: only records written after it has started reading reach it.
+    page.wait_for("wildrydesMap.fleet.applied > 0", 30, what="the page to read the stream")
     _put(stack, "wildrydes", records, name)
     summary = {"Name": name, "StatusTime": "2026-11-25 18:21:00.000", "Distance": 750.25, "MinMagicPoints": 138,
                "MaxMagicPoints": 141, "MinHealthPoints": 93, "MaxHealthPoints": 97, "RecordCount": 60,
                "WindowEnd": "2026-11-25 18:22:00.000"}
     _put(stack, "wildrydes-summary", [json.dumps(summary).encode()], name)
-    page.wait_for(f"wildrydesMap.unicorn({json.dumps(name)})?.health === 93", 15, what=f"{name} on the map")
-    page.wait_for(f"wildrydesMap.unicorn({json.dumps(name)})?.summary", 15, what=f"the summary of {name}")
+    try:
+        page.wait_for(f"wildrydesMap.unicorn({json.dumps(name)})?.health === 93", 40, what=f"{name} on the map")
+    except DevToolsError as error:
+        state = page.evaluate(f"JSON.stringify([wildrydesMap.unicorn({json.dumps(name)}), wildrydesMap.fleet.stale, "
+                              "wildrydesMap.readers.source.stats, document.getElementById('banner').textContent])")
+        raise AssertionError(f"{error}; page state: {state}") from None
+    page.wait_for(f"wildrydesMap.unicorn({json.dumps(name)})?.summary", 40, what=f"the summary of {name}")
     page.evaluate(f"wildrydesMap.map.setView([{lat + 0.0004}, {lon}], 15, {{animate: false}}); true")
     time.sleep(0.4)
     point = page.evaluate(f"wildrydesMap.unicorn({json.dumps(name)})")
