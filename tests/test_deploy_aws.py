@@ -291,3 +291,18 @@ def test_busy_or_failed_stacks_are_refused_with_a_reason() -> None:
         deploy_aws(plan, FakeSession("UPDATE_IN_PROGRESS"))
     with pytest.raises(DeployError, match="delete-stack --stack-name wildrydes"):
         deploy_aws(plan, FakeSession("ROLLBACK_COMPLETE"))
+
+
+def test_aws_deploy_writes_the_live_maps_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+    import json as _json
+
+    from infra.deploy.cli import _write_map_config
+
+    outputs = {"MapIdentityPoolId": "eu-west-1:1234", "SourceStreamName": "wildrydes",
+               "SummaryStreamName": "wildrydes-summary"}
+    _write_map_config(argparse.Namespace(data_dir=tmp_path), outputs, "eu-west-1")
+    written = _json.loads((tmp_path / "deploy" / "map-config.aws.json").read_text())
+    assert "eu-west-1:1234" in _json.dumps(written) and "eu-west-1" in _json.dumps(written)
+    _write_map_config(argparse.Namespace(data_dir=tmp_path / "other"), {}, "eu-west-1")
+    assert "map config not written" in capsys.readouterr().out

@@ -95,4 +95,18 @@ def _deploy_aws(args: argparse.Namespace, overrides: dict[str, str]) -> int:
         raise DeployError(" ".join(str(error).split())) from None
     for key, value in sorted(outputs.items()):
         print(f"{key} = {value}")
+    _write_map_config(args, outputs, session.region_name)
     return 0
+
+
+def _write_map_config(args: argparse.Namespace, outputs: dict[str, str], region: str) -> None:
+    """The live map's config for this AWS stack (pool id, region, streams), served by `wildrydes map --aws`."""
+    from streaming.map.config import MapConfigError, aws_config_path, from_outputs, write_config
+
+    data_dir = (args.data_dir or default_data_dir()).resolve()
+    try:
+        path = write_config(aws_config_path(data_dir), from_outputs(outputs, endpoint=None, region=region))
+    except MapConfigError as error:
+        print(f"map config not written: {error}")
+        return
+    print(f"map config: {path} (serve it with `wildrydes map --aws`)")
