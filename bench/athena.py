@@ -43,6 +43,7 @@ from tests.athena_stack import AthenaStack, athena_stack  # noqa: E402
 NAME = "athena"
 DESCRIPTION = "Athena API (local engine) vs DuckDB on the same Parquet; a 583k-row result into pandas"
 DAY = "2026-11-25"
+POLL_S = 0.02  # GetQueryExecution polling interval of the API client
 ARCHIVE_BUCKET = "wildrydes-archive-123456789012-us-east-1"
 RESULTS_BUCKET = "wildrydes-athena-results-123456789012-us-east-1"
 
@@ -156,7 +157,7 @@ def api_query(client: Any, sql: str) -> tuple[float, float, dict[str, Any], list
         execution = client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
         if execution["Status"]["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
             break
-        time.sleep(0.01)
+        time.sleep(POLL_S)
     done = time.perf_counter() - started
     if execution["Status"]["State"] != "SUCCEEDED":
         raise RuntimeError(f"{sql}: {execution['Status']}")

@@ -25,7 +25,6 @@ from typing import Any
 import boto3
 import duckdb
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from infra.config import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
 from infra.local.preflight import free_port
@@ -111,18 +110,6 @@ def _stack_runs_athena(stack: LocalStack) -> bool:
     return "athena" in state.get("components", {})
 
 
-def allow_object_writes(s3: Any, bucket: str) -> None:
-    """moto 5.2.5 evaluates the template's DenyInsecureTransport bucket policy without its condition and
-    refuses every request over http (403). Drop the policy in the test stack if so (reported upstream)."""
-    try:
-        s3.put_object(Bucket=bucket, Key="_probe", Body=b"")
-        s3.delete_object(Bucket=bucket, Key="_probe")
-    except ClientError as error:
-        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 403:
-            raise
-        s3.delete_bucket_policy(Bucket=bucket)
-
-
 def start_engine(stack: LocalStack, log_path: Path, timeout: float = 60.0) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     log = log_path.open("ab")
@@ -156,9 +143,6 @@ def stop_engine(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> 
 
 def athena_stack(tmp: Path) -> Iterator[AthenaStack]:
     for stack in started_stack(tmp, ["--no-producer"]):
-        s3 = stack.client("s3")
-        for bucket in (ARCHIVE_BUCKET, RESULTS_BUCKET):
-            allow_object_writes(s3, bucket)
         if _stack_runs_athena(stack):
             yield AthenaStack(stack, stack.endpoint_url, None, None)
             return

@@ -128,8 +128,9 @@ class Executor:
                 ran = time.time()
                 ctx.check()
                 location = self._write_results(record, ctx, outcome)
-                log.info("query %s %s: ran in %.3fs, results written in %.3fs (%d rows)", record.id,
-                         outcome.substatement_type, ran - started, time.time() - ran,
+                phases = " ".join(f"{k} {v:.3f}" for k, v in ctx.timings.items())
+                log.info("query %s %s: ran in %.3fs (%s), results written in %.3fs (%d rows)", record.id,
+                         outcome.substatement_type, ran - started, phases, time.time() - ran,
                          outcome.text.num_rows if outcome.text is not None else 0)
             except AthenaQueryError as error:
                 self._fail(record, ctx, error, started)

@@ -67,6 +67,13 @@ class QueryContext:
     connection: duckdb.DuckDBPyConnection | None = None
     scanned: int = 0
     planning_ms: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, phase: str, started: float) -> float:
+        """Record how long a phase took (for the engine's log); returns now."""
+        now = time.monotonic()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - started
+        return now
 
     def check(self) -> None:
         if self.cancelled.is_set():
@@ -149,12 +156,17 @@ class Runner:
 
     # ---- queries -------------------------------------------------------------------------
     def select(self, ctx: QueryContext, ast: exp.Expression, statement: Statement) -> Outcome:
+        started = time.monotonic()
         resolved = self.resolver.resolve(ast, ctx.database)
+        started = ctx.mark("resolve", started)
         with self.connection(ctx, resolved) as con:
+            started = time.monotonic()
             sql = to_duckdb(resolved, ctx.database)
             relation = self.relation(ctx, con, sql)
             names, duck_types = self.names_and_types(relation)
+            started = ctx.mark("bind", started)
             text = self.execute_text(ctx, con, sql, names, duck_types, relation)
+            ctx.mark("execute", started)
         if isinstance(ast, exp.Values):
             names = [f"_col{i}" for i in range(len(names))]
         return Outcome(statement.statement_type, statement.substatement_type, names, duck_types, text,
@@ -297,7 +309,9 @@ class Runner:
             finally:
                 self.services.duck.release(con)
             return
+        started = time.monotonic()
         scans = self.plan_scans(ctx, resolved)
+        started = ctx.mark("plan", started)
         objects: list[S3Object] = [o for s in scans for o in s.objects]
         ctx.scanned += sum(o.size for o in objects) if read_data else 0
         duck = self.services.duck
@@ -306,12 +320,14 @@ class Runner:
             con = duck.acquire()
             ctx.connection = con
             try:
+                started = ctx.mark("cache", started)
                 builder = ScanSql(lambda obj: local[obj])
                 for request, scan in zip(resolved.scans, scans, strict=True):
                     try:
                         con.execute(f'CREATE TEMP VIEW "{request.name}" AS {builder.sql(scan)}')
                     except duckdb.Error as error:
                         raise from_duckdb(error) from None
+                ctx.mark("register", started)
                 yield con
             finally:
                 ctx.connection = None

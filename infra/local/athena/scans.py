@@ -67,30 +67,21 @@ def _duck_type(column: Column) -> str:
     return HiveType.parse(column.type).duck()
 
 
-def _partition_literals(scan: TableScan, group: FileGroup) -> list[str]:
-    out = []
-    for index, key in enumerate(scan.table.partition_keys):
-        value = group.partition.values[index] if group.partition and index < len(group.partition.values) else None
-        duck = _duck_type(key)
-        if value is None or value == HIVE_DEFAULT_PARTITION:
-            out.append(f"CAST(NULL AS {duck}) AS {ident(key.name)}")
-        else:
-            out.append(f"TRY_CAST({sql_str(value)} AS {duck}) AS {ident(key.name)}")
-    return out
+FILE_COLUMN = "__wr_file"
 
 
-def _pseudo_literals(scan: TableScan, obj: S3Object | None) -> list[str]:
-    out = []
-    for name in PSEUDO_COLUMNS:
-        if name not in scan.pseudo:
-            continue
-        if name == "$path":
-            out.append(f"{sql_str(obj.url) if obj else 'CAST(NULL AS VARCHAR)'} AS {ident(name)}")
-        elif name == "$file_size":
-            out.append(f"{obj.size if obj else 'NULL'}::BIGINT AS {ident(name)}")
-        else:
-            out.append(f"CAST(NULL AS TIMESTAMP) AS {ident(name)}")
-    return out
+def _by_file(files: list[tuple[str, str | None]], duck: str, name: str) -> str:
+    """A column whose value depends on the file a row comes from: a constant when every file has the
+    same value, else a lookup of the file name in a map (evaluated once per chunk of rows)."""
+    values = {value for _, value in files}
+    if len(values) == 1:
+        value = next(iter(values))
+        literal = "NULL" if value is None else sql_str(value)
+        return f"TRY_CAST({literal} AS {duck}) AS {ident(name)}"
+    unique = dict(files)  # an object listed by two partitions reads with the first one's values
+    entries = ", ".join(f"{sql_str(path)}: {'NULL' if value is None else sql_str(value)}"
+                        for path, value in unique.items())
+    return f"TRY_CAST(MAP {{{entries}}}[{FILE_COLUMN}] AS {duck}) AS {ident(name)}"
 
 
 def empty_scan_sql(table: TableInfo, pseudo: set[str]) -> str:
@@ -100,7 +91,9 @@ def empty_scan_sql(table: TableInfo, pseudo: set[str]) -> str:
 
 
 class ScanSql:
-    """Builds the SQL of TableScans over local copies of their objects."""
+    """Builds the SQL of TableScans over local copies of their objects: one reader over all of a
+    table's files (DuckDB parallelises one scan better than a union of many), with the partition
+    columns (and pseudo-columns) derived from the file each row comes from."""
 
     def __init__(self, local: Callable[[S3Object], Path]) -> None:
         self.local = local
@@ -113,24 +106,38 @@ class ScanSql:
                 "NOT_SUPPORTED",
                 f"Table {scan.table.qualified} is stored as {fmt} (SerDe {scan.table.serde or 'none'}); the local "
                 "engine reads Parquet, JSON (OpenX / Hive JSON SerDe) and CSV/text (OpenCSVSerde, LazySimpleSerDe)")
-        parts: list[str] = []
-        for group in scan.groups:
-            if not group.objects:
-                continue
-            if scan.pseudo:
-                parts += [builder(scan, FileGroup(group.partition, [obj]), obj) for obj in group.objects]
-            else:
-                parts.append(builder(scan, group, None))
-        if not parts:
+        files = [(obj, group) for group in scan.groups for obj in group.objects]
+        if not files:
             return empty_scan_sql(scan.table, scan.pseudo)
-        return "\nUNION ALL ".join(parts)
+        return builder(scan, files)
 
-    def _paths(self, group: FileGroup) -> str:
-        return "[" + ", ".join(sql_str(str(self.local(o))) for o in group.objects) + "]"
+    def _paths(self, files: list[tuple[S3Object, FileGroup]]) -> str:
+        return "[" + ", ".join(sql_str(str(self.local(o))) for o, _ in files) + "]"
+
+    def _derived(self, scan: TableScan, files: list[tuple[S3Object, FileGroup]]) -> list[str]:
+        """Partition columns (from Glue's partition values) and the pseudo-columns, per file."""
+        out = []
+        for index, key in enumerate(scan.table.partition_keys):
+            values: list[tuple[str, str | None]] = []
+            for obj, group in files:
+                value = group.partition.values[index] if group.partition and index < len(group.partition.values) \
+                    else None
+                values.append((str(self.local(obj)), None if value == HIVE_DEFAULT_PARTITION else value))
+            out.append(_by_file(values, _duck_type(key), key.name))
+        for name in PSEUDO_COLUMNS:
+            if name not in scan.pseudo:
+                continue
+            if name == "$path":
+                out.append(_by_file([(str(self.local(o)), o.url) for o, _ in files], "VARCHAR", name))
+            elif name == "$file_size":
+                out.append(_by_file([(str(self.local(o)), str(o.size)) for o, _ in files], "BIGINT", name))
+            else:
+                out.append(f"CAST(NULL AS TIMESTAMP) AS {ident(name)}")
+        return out
 
     # ---- Parquet -------------------------------------------------------------------------
-    def _parquet(self, scan: TableScan, group: FileGroup, obj: S3Object | None) -> str:
-        schemas = [_parquet_names(str(self.local(o))) for o in group.objects]
+    def _parquet(self, scan: TableScan, files: list[tuple[S3Object, FileGroup]]) -> str:
+        schemas = [_parquet_names(str(self.local(o))) for o, _ in files]
         physical: dict[str, str] = {}
         for names in schemas:
             for name in names:
@@ -144,12 +151,13 @@ class ScanSql:
                 columns.append(f"CAST(NULL AS {duck}) AS {ident(column.name)}")
             else:
                 columns.append(f"CAST({ident(source)} AS {duck}) AS {ident(column.name)}")
-        columns += _partition_literals(scan, group) + _pseudo_literals(scan, obj)
+        columns += self._derived(scan, files)
         options = ", union_by_name = true" if union_by_name else ""
-        return f"SELECT {', '.join(columns)} FROM read_parquet({self._paths(group)}{options})"
+        return (f"SELECT {', '.join(columns)} FROM read_parquet({self._paths(files)}, "
+                f"filename = '{FILE_COLUMN}'{options})")
 
     # ---- JSON ----------------------------------------------------------------------------
-    def _json(self, scan: TableScan, group: FileGroup, obj: S3Object | None) -> str:
+    def _json(self, scan: TableScan, files: list[tuple[S3Object, FileGroup]]) -> str:
         params = {k.lower(): v for k, v in scan.table.serde_params.items()}
         ignore_malformed = params.get("ignore.malformed.json", "false").lower() == "true"
         columns = []
@@ -169,15 +177,16 @@ class ScanSql:
             else:
                 expression = f"TRY_CAST(({value} ->> '$') AS {duck})"
             columns.append(f"{expression} AS {ident(column.name)}")
-        columns += _partition_literals(scan, group) + _pseudo_literals(scan, obj)
+        columns += self._derived(scan, files)
         keys = ("list_transform(json_keys(json), lambda k: {'k': lower(k), "
                 "'v': json_extract(json, '$.\"' || replace(k, '\"', '\\\"') || '\"')})")
-        source = (f"SELECT map_from_entries({keys}) AS __wr_m FROM read_json_objects({self._paths(group)}, "
-                  f"format = 'newline_delimited', ignore_errors = {str(ignore_malformed).lower()})")
+        source = (f"SELECT map_from_entries({keys}) AS __wr_m, {FILE_COLUMN} FROM read_json_objects("
+                  f"{self._paths(files)}, format = 'newline_delimited', ignore_errors = "
+                  f"{str(ignore_malformed).lower()}, filename = '{FILE_COLUMN}')")
         return f"SELECT {', '.join(columns)} FROM ({source})"
 
     # ---- delimited text ------------------------------------------------------------------
-    def _delimited(self, scan: TableScan, group: FileGroup, obj: S3Object | None, options: str,
+    def _delimited(self, scan: TableScan, files: list[tuple[S3Object, FileGroup]], options: str,
                    null_string: str | None) -> str:
         data_columns = scan.table.columns
         raw_columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(data_columns))) + "}"
@@ -204,12 +213,13 @@ class ScanSql:
             else:
                 expression = f"TRY_CAST(NULLIF(trim({raw}), '') AS {hive.duck()})"
             columns.append(f"{expression} AS {ident(column.name)}")
-        columns += _partition_literals(scan, group) + _pseudo_literals(scan, obj)
-        reader = (f"read_csv({self._paths(group)}, header = false, skip = {skip}, columns = {raw_columns}, "
-                  f"null_padding = true, strict_mode = false, auto_detect = false, {options})")
+        columns += self._derived(scan, files)
+        reader = (f"read_csv({self._paths(files)}, header = false, skip = {skip}, columns = {raw_columns}, "
+                  f"null_padding = true, strict_mode = false, auto_detect = false, filename = '{FILE_COLUMN}', "
+                  f"{options})")
         return f"SELECT {', '.join(columns)} FROM {reader}"
 
-    def _csv(self, scan: TableScan, group: FileGroup, obj: S3Object | None) -> str:
+    def _csv(self, scan: TableScan, files: list[tuple[S3Object, FileGroup]]) -> str:
         params = scan.table.serde_params
         separator = params.get("separatorChar", ",")
         quote = params.get("quoteChar", '"')
@@ -217,9 +227,9 @@ class ScanSql:
         not_null = "[" + ", ".join(f"'c{i}'" for i in range(len(scan.table.columns))) + "]"
         options = (f"delim = {sql_str(separator)}, quote = {sql_str(quote)}, escape = {sql_str(escape)}, "
                    f"force_not_null = {not_null}")
-        return self._delimited(scan, group, obj, options, None)
+        return self._delimited(scan, files, options, None)
 
-    def _text(self, scan: TableScan, group: FileGroup, obj: S3Object | None) -> str:
+    def _text(self, scan: TableScan, files: list[tuple[S3Object, FileGroup]]) -> str:
         params = scan.table.serde_params
         delimiter = params.get("field.delim") or params.get("serialization.format") or "\x01"
         if delimiter == "1":  # serialization.format=1 is Hive's way of saying "the default"
@@ -229,4 +239,4 @@ class ScanSql:
         not_null = "[" + ", ".join(f"'c{i}'" for i in range(len(scan.table.columns))) + "]"
         options = (f"delim = {sql_str(delimiter)}, quote = '', escape = {sql_str(escape)}, "
                    f"force_not_null = {not_null}")
-        return self._delimited(scan, group, obj, options, null_string)
+        return self._delimited(scan, files, options, null_string)
