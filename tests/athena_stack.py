@@ -110,11 +110,14 @@ def _stack_runs_athena(stack: LocalStack) -> bool:
     return "athena" in state.get("components", {})
 
 
-def start_engine(stack: LocalStack, log_path: Path, timeout: float = 60.0) -> tuple[subprocess.Popen[bytes], str]:
+def start_engine(stack: LocalStack, log_path: Path, timeout: float = 60.0, data_dir: Path | None = None,
+                 extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen[bytes], str]:
+    """An engine on the stack's endpoint (its data directory unless another is given)."""
     port = free_port()
     log = log_path.open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local.athena", "--port", str(port), "--data-dir", str(stack.data_dir)],
+        [sys.executable, "-m", "infra.local.athena", "--port", str(port), "--data-dir",
+         str(data_dir or stack.data_dir), *extra],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, **stack.env},
         cwd=REPO_ROOT, start_new_session=True,
     )

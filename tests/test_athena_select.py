@@ -442,3 +442,53 @@ def test_query_cli_prints_a_table_json_and_errors(athena: AthenaStack, archive: 
     assert as_csv.stdout.splitlines() == ['"tab_name"', '"unicorn_status"']
     error = cli("SELECT nope FROM unicorn_status")
     assert error.returncode == 1 and "COLUMN_NOT_FOUND" in error.stderr
+
+
+def test_concurrent_queries_timeouts_and_one_engine_per_data_dir(athena: AthenaStack, client: Any, archive: Any,
+                                                                 tmp_path: Path) -> None:
+    # several queries at once (the engine runs them on its workers) all finish, with their own results
+    ids = [client.start_query_execution(QueryString=f"SELECT count(*) + {i} FROM unicorn_status WHERE hour = '01'",
+                                        QueryExecutionContext={"Database": DATABASE}, WorkGroup=WORKGROUP)
+           ["QueryExecutionId"] for i in range(8)]
+    for i, query_id in enumerate(ids):
+        deadline = time.monotonic() + 120
+        while client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]["State"] in (
+                "QUEUED", "RUNNING"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert results(client, query_id)[1][1] == [str(ROWS_PER_HOUR + i)]
+    # a second engine on the same data directory refuses to start
+    state = json.loads((athena.stack.data_dir / "run" / "stack.json").read_text())
+    if athena.engine is None and "athena" in state["components"]:
+        import subprocess
+        import sys
+
+        second = subprocess.run([sys.executable, "-m", "infra.local.athena", "--port", "1", "--data-dir",
+                                 str(athena.stack.data_dir)], capture_output=True, text=True, timeout=60,
+                                env={**os.environ, **athena.stack.env})
+        assert second.returncode == 1 and "one engine per data directory" in second.stderr
+    # a query running past the engine's timeout fails with EXCEEDED_TIME_LIMIT instead of hanging
+    quick = start_engine(athena.stack, tmp_path / "short-timeout.log", data_dir=tmp_path / "short-timeout",
+                         extra=("--query-timeout", "1"))
+    try:
+        engine_client = boto3.client("athena", endpoint_url=quick[1], region_name="us-east-1",
+                                     aws_access_key_id="test", aws_secret_access_key="test")
+        reason = failed(engine_client, "SELECT count(*) FROM unicorn_status a CROSS JOIN unicorn_status b "
+                                       "CROSS JOIN unicorn_status c")
+        assert reason.startswith("EXCEEDED_TIME_LIMIT: Query exceeded the maximum execution time limit")
+    finally:
+        stop_engine(quick[0])
+
+
+def test_object_cache_is_bounded_and_keeps_pinned_copies(athena: AthenaStack, archive: Any, tmp_path: Path) -> None:
+    from infra.local.athena.objects import ObjectStore
+
+    store = ObjectStore(athena.client("s3"), tmp_path / "cache", max_cache_bytes=1)
+    objects = store.list(f"s3://{ARCHIVE_BUCKET}/raw/")
+    assert len(objects) == len(HOURS)
+    with store.pinned(objects) as local:
+        assert all(path.exists() and path.stat().st_size == obj.size for obj, path in local.items())
+        store.evict()  # over the bound, but every copy is in use
+        assert all(path.exists() for path in local.values())
+    # released: the bound applies
+    assert not any(path.exists() for path in local.values())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import logging
 import os
 import signal
@@ -90,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     root = args.data_dir.resolve() / "athena"
     root.mkdir(parents=True, exist_ok=True)
+    lock = (root / "engine.lock").open("a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"another Athena engine already serves {root}: one engine per data directory", file=sys.stderr)
+        return 1
     clients = _clients(endpoint)
     store = QueryStore(root)
     failed = store.fail_interrupted()
