@@ -333,6 +333,11 @@ def test_views_are_presto_views_in_glue(athena: AthenaStack, client: Any) -> Non
     succeeded(client, f"CREATE OR REPLACE VIEW {SCRATCH}.top AS SELECT 1 AS a")
     assert rows_of(client, f"SELECT * FROM {SCRATCH}.top") == [["1"]]
     assert failed(client, f"CREATE VIEW {SCRATCH}.unnamed AS SELECT 1").startswith("MISSING_COLUMN_NAME")
+    succeeded(client, f"CREATE VIEW {SCRATCH}.renamed (who, readings) AS SELECT name, count(*) FROM unicorn_status "
+                      "GROUP BY name")
+    execution, rows = succeeded(client, f"SELECT who, readings FROM {SCRATCH}.renamed ORDER BY who LIMIT 1")
+    assert rows == [["who", "readings"], ["Unicorn-0", str(len(HOURS) * ROWS_PER_HOUR // 7 + 1)]]
+    succeeded(client, f"DROP VIEW {SCRATCH}.renamed")
     assert failed(client, f"DROP TABLE {SCRATCH}.top").startswith("NOT_SUPPORTED")
     assert rows_of(client, f"SHOW VIEWS IN {SCRATCH}") == [["top"], ["vitals"]]
     succeeded(client, f"DROP VIEW {SCRATCH}.top")

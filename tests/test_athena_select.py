@@ -133,6 +133,15 @@ def test_get_query_results_pages_with_header_first_and_typed_column_info(client:
         client.get_query_results(QueryExecutionId=query_id, MaxResults=1001)
 
 
+def test_execution_parameters(client: Any, archive: Any) -> None:
+    execution = run_query(client, "SELECT count(*), ? AS label FROM unicorn_status WHERE hour = ?",
+                          ExecutionParameters=["'hourly'", "'02'"])
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    assert execution["ExecutionParameters"] == ["'hourly'", "'02'"]
+    assert results(client, execution["QueryExecutionId"])[1][1] == [str(ROWS_PER_HOUR), "hourly"]
+    assert failed(client, "SELECT ?", ExecutionParameters=["1", "2"]).startswith("INVALID_PARAMETER_USAGE")
+
+
 def test_result_csv_and_metadata_are_athenas_format(athena: AthenaStack, client: Any) -> None:
     execution = run_query(client, "SELECT 'a' AS s, CAST(NULL AS varchar) AS n, '' AS e, 'say \"hi\"' AS q, "
                                   "1.5e0 AS d, 7 / 2 AS i")

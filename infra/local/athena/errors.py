@@ -28,6 +28,8 @@ _KINDS: dict[str, tuple[int, int, bool]] = {
     "INVALID_CAST_ARGUMENT": (USER, 1100, False),
     "INVALID_TABLE_PROPERTY": (USER, 1101, False),
     "INVALID_SESSION_PROPERTY": (USER, 1101, False),
+    "INVALID_PARAMETER_USAGE": (USER, 1100, False),
+    "HIVE_EXCEEDED_PARTITION_LIMIT": (USER, 1100, False),
     "DIVISION_BY_ZERO": (USER, 1001, False),
     "NUMERIC_VALUE_OUT_OF_RANGE": (USER, 1001, False),
     "HIVE_BAD_DATA": (USER, 1001, False),

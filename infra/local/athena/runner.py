@@ -94,10 +94,10 @@ class QueryContext:
 
 def substitute_parameters(ast: exp.Expression, parameters: list[str]) -> exp.Expression:
     """ExecutionParameters replace the statement's ``?`` placeholders, in order."""
-    placeholders = [p for p in ast.find_all(exp.Placeholder) if not p.name]
+    placeholders = [p for p in ast.find_all(exp.Placeholder) if p.args.get("this") in (None, "", "?")]
     if len(placeholders) != len(parameters):
         raise AthenaQueryError(
-            "INVALID_SESSION_PROPERTY" if placeholders else "SYNTAX_ERROR",
+            "INVALID_PARAMETER_USAGE",
             f"Incorrect number of parameters: expected {len(placeholders)} but found {len(parameters)}")
     for placeholder, value in zip(placeholders, parameters, strict=True):
         placeholder.replace(statements.parse_sql(f"SELECT {value}").expressions[0])

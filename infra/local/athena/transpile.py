@@ -94,6 +94,10 @@ class Resolver:
                 result.views.append(info.qualified)
                 new_alias = alias_node.copy() if alias_node is not None and alias_node.name else \
                     exp.TableAlias(this=exp.to_identifier(alias))
+                if definition.columns and not new_alias.columns and _output_count(view_ast) == len(
+                        definition.columns):
+                    # a view's columns are the ones it was created with (names given at CREATE VIEW time)
+                    new_alias.set("columns", [exp.to_identifier(c["name"], quoted=True) for c in definition.columns])
                 table.replace(exp.Subquery(this=view_ast, alias=new_alias))
                 continue
             scan_name = f"__wr_scan_{len(result.scans) + 1}"
@@ -107,6 +111,16 @@ class Resolver:
             if alias_node is not None and not alias_node.name and alias_node.columns:
                 new_alias.set("columns", alias_node.columns)
             table.replace(exp.Table(this=exp.to_identifier(scan_name), alias=new_alias))
+
+
+def _output_count(ast: exp.Expression) -> int | None:
+    """How many columns a query returns, when that is known without binding (no stars)."""
+    select = _first_select(ast)
+    if not isinstance(select, exp.Select) or any(isinstance(e, exp.Star) or
+                                                 (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+                                                 for e in select.expressions):
+        return None
+    return len(select.expressions)
 
 
 def _strip_column_qualifiers(ast: exp.Expression) -> None:
