@@ -144,8 +144,8 @@ def stop_engine(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> 
             process.wait()
 
 
-def athena_stack(tmp: Path) -> Iterator[AthenaStack]:
-    for stack in started_stack(tmp, ["--no-producer"]):
+def athena_stack(tmp: Path, extra_args: list[str] | None = None) -> Iterator[AthenaStack]:
+    for stack in started_stack(tmp, ["--no-producer", *(extra_args or [])]):
         if _stack_runs_athena(stack):
             yield AthenaStack(stack, stack.endpoint_url, None, None)
             return
