@@ -3,7 +3,9 @@
 // The results are the same (tests/test_kinesalite_speedups.py compares them with the originals); anything
 // outside the common case (sequence number version 2, plain digits) goes to the original.
 // - parseSequence, stringifySequence: the same hex slicing, with native BigInt for the big numbers;
-// - partitionKeyToHashKey: memoized per partition key (a fleet has a bounded set of keys).
+// - partitionKeyToHashKey: memoized per partition key (a fleet has a bounded set of keys);
+// - BigNumber#comparedTo(string): the string parsed once (PutRecords compares every record's hash key
+//   with the hash key range strings of every shard).
 'use strict'
 
 const CACHE_LIMIT = 100000
@@ -14,7 +16,23 @@ const POW_2_129 = 2n ** 129n // kinesalite's POW_2_124_NEXT: 2^125 * 16
 const POW_2_185 = 2n ** 185n
 const POW_2_185_NEXT = 3n * 2n ** 184n // 2^185 * 1.5
 
-function install(db) {
+function memoizeStringComparisons(BigNumber) {
+  const compare = BigNumber.prototype.comparedTo
+  let parsed = new Map()
+  BigNumber.prototype.comparedTo = function (y, b) {
+    if (typeof y !== 'string' || b !== undefined) return compare.call(this, y, b)
+    let value = parsed.get(y)
+    if (value === undefined) {
+      value = new BigNumber(y)
+      if (parsed.size >= CACHE_LIMIT) parsed = new Map()
+      parsed.set(y, value)
+    }
+    return compare.call(this, value)
+  }
+  return compare
+}
+
+function install(db, BigNumber) {
   const original = {
     parseSequence: db.parseSequence,
     stringifySequence: db.stringifySequence,
@@ -79,6 +97,7 @@ function install(db) {
   db.parseSequence = parseSequence
   db.stringifySequence = stringifySequence
   db.partitionKeyToHashKey = partitionKeyToHashKey
+  if (BigNumber) original.comparedTo = memoizeStringComparisons(BigNumber)
   return original
 }
 

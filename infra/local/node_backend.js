@@ -17,7 +17,8 @@ const instant = { createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, creat
 let server
 if (args.service === 'kinesis') {
   fs.mkdirSync(args.path, { recursive: true })
-  require('./kinesalite_speedups').install(require(path.join(modules, 'kinesalite', 'db')))
+  require('./kinesalite_speedups').install(require(path.join(modules, 'kinesalite', 'db')),
+    require(path.join(modules, 'bignumber.js')))
   server = require(path.join(modules, 'kinesalite'))({ path: args.path, shardLimit: 1000, ...instant })
 } else if (args.service === 'dynamodb') {
   fs.mkdirSync(args.path, { recursive: true })
