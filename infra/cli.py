@@ -17,8 +17,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     from infra.local.cli import add_local_commands
+    from infra.local.faults_cli import add_faults_command
 
     add_local_commands(subparsers)
+    add_faults_command(subparsers)
     from infra.deploy.cli import add_deploy_command
     from infra.local.athena.query_cli import add_query_command
     from streaming.aggregates import add_aggregates_command

@@ -3,24 +3,45 @@
 Kinesis → kinesalite, DynamoDB → dynalite, Athena queries → the Athena engine (when running),
 everything else (S3, Glue, IAM, STS, Cognito Identity, SQS, Lambda/Firehose/Athena control planes)
 → the moto host. Answers CORS for the browser map. Backend failures come back as AWS-style errors.
+
+Faults can be injected at run time (AWS errors, slow responses, failed PutRecords/BatchWriteItem entries) per
+service and operation through the loopback-only admin API ``/_wildrydes/faults`` (infra/local/faults.py):
+GET lists the rules and their counters, POST adds a rule (a JSON object, or a list of them), DELETE removes
+all rules (or one: ``/_wildrydes/faults/<id>``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
+import ipaddress
+import json
 import logging
 import re
 import signal
 import sys
+import uuid
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
 from yarl import URL
 
-from infra.local.aws_errors import error_response, protocol_of
-from infra.local.routing import ATHENA_CONTROL_PLANE, service_of, target_operation
+from infra.local.aws_errors import error_response, injected_error, protocol_of
+from infra.local.faults import (
+    Decision,
+    FaultRuleError,
+    FaultSet,
+    batch_write_result,
+    put_records_result,
+    split_batch_write,
+    split_put_records,
+)
+from infra.local.mutations import operation_name
+from infra.local.routing import ATHENA_CONTROL_PLANE, s3_operation, service_of, target_operation
 
 log = logging.getLogger("wildrydes.gateway")
 
@@ -36,6 +57,7 @@ _EXPOSED = (
     "x-amz-version-id, x-amz-delete-marker, ETag, Content-Length, Date"
 )
 DEFAULT_CORS_ORIGINS = (r"https?://(127\.0\.0\.1|localhost)(:\d+)?",)
+FAULTS_PATH = "/_wildrydes/faults"
 
 
 @dataclass
@@ -65,6 +87,7 @@ class Gateway:
         self.backends = backends
         self.cors = [re.compile(pattern) for pattern in cors_origins]
         self.session: aiohttp.ClientSession | None = None
+        self.faults = FaultSet()
 
     async def start(self, app: web.Application) -> None:
         connector = aiohttp.TCPConnector(limit=256, limit_per_host=64)
@@ -96,6 +119,8 @@ class Gateway:
             return self._preflight(request, cors)
         if request.path == "/_wildrydes/health":
             return await self._health(cors)
+        if request.path == FAULTS_PATH or request.path.startswith(FAULTS_PATH + "/"):
+            return await self._faults_admin(request)
         target = request.headers.get("X-Amz-Target")
         service = service_of(request.headers.get("Authorization"), target, request.query_string)
         operation = target_operation(target)
@@ -112,13 +137,21 @@ class Gateway:
                 400, "UnknownServiceException",
                 f"The local endpoint does not serve the AWS service '{service}'", protocol, cors,
             )
+        if self.faults.rules:
+            operation = await self._operation(request, service, target, protocol)
+            decision = self.faults.decide(service, operation)
+            if decision:
+                return await self._faulted(request, decision, backend, service, operation, protocol, cors)
         return await self._forward(request, backend, service, protocol, cors)
 
     async def _forward(
-        self, request: web.Request, backend: str, service: str, protocol: str, cors: dict[str, str]
+        self, request: web.Request, backend: str, service: str, protocol: str, cors: dict[str, str],
+        body: bytes | None = None, respond: Callable[[bytes], bytes] | None = None,
     ) -> web.StreamResponse:
+        """Pass the request on (with ``body`` instead of its own if given); ``respond`` rewrites a 200's body."""
         assert self.session is not None
-        body = await request.read()
+        if body is None:
+            body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         try:
             async with self.session.request(
@@ -137,6 +170,8 @@ class Gateway:
                         500, "InternalFailure",
                         f"The local {service} backend failed on this request (see its log)", protocol, cors,
                     )
+                if respond is not None and upstream.status == 200:
+                    return await self._rewritten(upstream, respond, cors)
                 response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
                 for key, value in upstream.headers.items():
                     if key.lower() not in _HOP_BY_HOP and not key.lower().startswith("access-control-"):
@@ -156,6 +191,125 @@ class Gateway:
                 f"The local {service} backend is not reachable; is `wildrydes local up` healthy?",
                 protocol, cors,
             )
+
+    async def _rewritten(
+        self, upstream: aiohttp.ClientResponse, respond: Callable[[bytes], bytes], cors: dict[str, str]
+    ) -> web.Response:
+        raw = await upstream.read()
+        if upstream.headers.get("Content-Encoding", "identity").lower() == "gzip":
+            raw = gzip.decompress(raw)
+        body = respond(raw)
+        headers = {key: value for key, value in upstream.headers.items()
+                   if key.lower() not in _HOP_BY_HOP and key.lower() not in ("content-encoding", "x-amz-crc32")
+                   and not key.lower().startswith("access-control-")}
+        if "x-amz-crc32" in upstream.headers:  # DynamoDB's checksum, which botocore verifies
+            headers["x-amz-crc32"] = str(zlib.crc32(body) & 0xFFFFFFFF)
+        return web.Response(status=200, body=body, headers={**headers, **cors})
+
+    # ---- injected faults ----------------------------------------------------------------------------------
+    async def _operation(self, request: web.Request, service: str, target: str | None, protocol: str) -> str | None:
+        if target:
+            return target_operation(target)
+        if service == "s3":
+            return s3_operation(request.method, request.path, request.query_string, dict(request.headers))
+        if protocol == "query":
+            return operation_name(None, await request.read(), request.headers.get("Content-Type"))
+        return None
+
+    async def _faulted(
+        self, request: web.Request, decision: Decision, backend: str, service: str, operation: str | None,
+        protocol: str, cors: dict[str, str],
+    ) -> web.StreamResponse:
+        if decision.delay_ms:
+            await asyncio.sleep(decision.delay_ms / 1000)
+        rule = decision.error
+        if rule is not None:
+            assert rule.error is not None
+            error = injected_error(service, rule.error, protocol, status=rule.status,
+                                   content_type=request.headers.get("Content-Type"),
+                                   note=f" (fault {rule.id} injected by the local endpoint)")
+            self.faults.count(service, operation, f"{error.status} {error.code}")
+            return web.Response(status=error.status, body=error.body, headers={**error.headers, **cors})
+        if decision.per_record is not None:
+            return await self._per_record(request, decision, backend, service, operation, protocol, cors)
+        return await self._forward(request, backend, service, protocol, cors)
+
+    async def _per_record(
+        self, request: web.Request, decision: Decision, backend: str, service: str, operation: str | None,
+        protocol: str, cors: dict[str, str],
+    ) -> web.StreamResponse:
+        """Fail some entries of a PutRecords or BatchWriteItem as AWS does under load; write the others."""
+        rule = decision.per_record
+        assert rule is not None and rule.error is not None
+        body = await request.read()
+        note = f" (fault {rule.id} injected by the local endpoint)"
+        try:
+            if service == "kinesis":
+                kept, failed, total = split_put_records(body, rule)
+                n = len(failed)
+            else:
+                kept, unprocessed, total = split_batch_write(body, rule)
+                n = sum(len(requests) for requests in unprocessed.values())
+        except (ValueError, TypeError, AttributeError):  # not a request we can split: the backend judges it
+            return await self._forward(request, backend, service, protocol, cors)
+        if not n:
+            return await self._forward(request, backend, service, protocol, cors)
+        code = rule.error
+        if service == "kinesis":
+            self.faults.count(service, operation, f"entry {code}", n)
+            if n == total:  # Kinesis answers 200 with every entry failed
+                return web.Response(body=put_records_result(None, failed, total, code, note),
+                                    content_type="application/x-amz-json-1.1",
+                                    headers={"x-amzn-RequestId": str(uuid.uuid4()), **cors})
+            return await self._forward(request, backend, service, protocol, cors, body=kept,
+                                       respond=lambda up: put_records_result(up, failed, total, code, note))
+        if n == total:  # DynamoDB fails the whole call when it processes none of the items
+            error = injected_error(service, code, protocol, note=note)
+            self.faults.count(service, operation, f"{error.status} {error.code}")
+            return web.Response(status=error.status, body=error.body, headers={**error.headers, **cors})
+        self.faults.count(service, operation, f"entry {code}", n)
+        return await self._forward(request, backend, service, protocol, cors, body=kept,
+                                   respond=lambda up: batch_write_result(up, unprocessed))
+
+    async def _faults_admin(self, request: web.Request) -> web.Response:
+        # Loopback peers only, and never from a browser page (a cross-site form could otherwise post rules).
+        if not _is_loopback(request.remote) or "Origin" in request.headers:
+            return web.json_response({"error": "the fault admin API answers local, non-browser clients only"},
+                                     status=403)
+        rule_id = request.path[len(FAULTS_PATH):].strip("/") or None
+        if request.method == "GET":
+            state = self.faults.describe()
+            if rule_id is None:
+                return web.json_response(state)
+            found = [r for r in state["rules"] if r["id"] == rule_id]
+            return web.json_response(found[0]) if found else _no_rule(rule_id)
+        if request.method == "POST" and rule_id is None:
+            try:
+                payload = json.loads(await request.read() or b"null")
+            except ValueError as error:
+                return web.json_response({"error": f"the body is not JSON: {error}"}, status=400)
+            added = []
+            try:
+                for item in payload if isinstance(payload, list) else [payload]:
+                    added.append(self.faults.add(item))
+            except FaultRuleError as error:
+                self.faults.rules = [r for r in self.faults.rules if r not in added]
+                return web.json_response({"error": str(error)}, status=400)
+            state = self.faults.describe()
+            ids = {r.id for r in added}
+            rules = [r for r in state["rules"] if r["id"] in ids]
+            for rule in rules:
+                log.warning("fault rule added: %s", json.dumps(rule, sort_keys=True))
+            return web.json_response({"rules": rules}, status=201)
+        if request.method == "DELETE":
+            final = {r["id"]: r for r in self.faults.describe()["rules"]}
+            removed = self.faults.remove(rule_id)
+            if rule_id is not None and not removed:
+                return _no_rule(rule_id)
+            if removed:
+                log.warning("fault rule(s) removed: %s", ", ".join(r.id for r in removed))
+            return web.json_response({"removed": [final[r.id] for r in removed], **self.faults.describe()})
+        return web.json_response({"error": "use GET, POST or DELETE"}, status=405)
 
     def _error(
         self, status: int, code: str, message: str, protocol: str, cors: dict[str, str]
@@ -219,6 +373,17 @@ def _probe_auth(service: str) -> str:
         f"AWS4-HMAC-SHA256 Credential=health/20260101/us-east-1/{service}/aws4_request, "
         "SignedHeaders=host, Signature=0"
     )
+
+
+def _is_loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False
+
+
+def _no_rule(rule_id: str) -> web.Response:
+    return web.json_response({"error": f"no fault rule {rule_id!r}"}, status=404)
 
 
 def _is_aws_error(response: aiohttp.ClientResponse) -> bool:

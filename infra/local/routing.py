@@ -45,3 +45,50 @@ def service_of(authorization: str | None, target: str | None, query_string: str)
 
 def target_operation(target: str | None) -> str | None:
     return target.rsplit(".", 1)[-1] if target else None
+
+
+_S3_BUCKET_SUBRESOURCES = {
+    "policy": "BucketPolicy", "versioning": "BucketVersioning", "lifecycle": "BucketLifecycleConfiguration",
+    "notification": "BucketNotificationConfiguration", "tagging": "BucketTagging", "cors": "BucketCors",
+    "encryption": "BucketEncryption", "acl": "BucketAcl", "publicAccessBlock": "PublicAccessBlock",
+    "ownershipControls": "BucketOwnershipControls",
+}
+
+
+def s3_operation(method: str, path: str, query_string: str, headers: dict[str, str] | None = None) -> str:
+    """The S3 API operation of a path-style REST request (as in the SDKs' operation names)."""
+    query = parse_qs(query_string, keep_blank_values=True)
+    parts = path.lstrip("/").split("/", 1)
+    bucket, key = parts[0], (parts[1] if len(parts) > 1 else "")
+    if not bucket:
+        return "ListBuckets"
+    if not key:
+        if method == "POST" and "delete" in query:
+            return "DeleteObjects"
+        if "location" in query:
+            return "GetBucketLocation"
+        if "uploads" in query:
+            return "ListMultipartUploads"
+        for name, suffix in _S3_BUCKET_SUBRESOURCES.items():
+            if name in query:
+                verb = {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}.get(method, method.title())
+                return f"{verb}{suffix}"
+        if method == "GET":
+            return "ListObjectsV2" if query.get("list-type") == ["2"] else (
+                "ListObjectVersions" if "versions" in query else "ListObjects")
+        return {"PUT": "CreateBucket", "DELETE": "DeleteBucket", "HEAD": "HeadBucket"}.get(method, method)
+    if method == "POST":
+        return "CreateMultipartUpload" if "uploads" in query else (
+            "CompleteMultipartUpload" if "uploadId" in query else "PostObject")
+    if method == "PUT":
+        if "partNumber" in query and "uploadId" in query:
+            return "UploadPart"
+        if "tagging" in query:
+            return "PutObjectTagging"
+        copy = {k.lower(): v for k, v in (headers or {}).items()}.get("x-amz-copy-source")
+        return "CopyObject" if copy else "PutObject"
+    if method == "DELETE":
+        return "AbortMultipartUpload" if "uploadId" in query else "DeleteObject"
+    if method == "GET" and "uploadId" in query:
+        return "ListParts"
+    return {"GET": "GetObject", "HEAD": "HeadObject"}.get(method, method)
