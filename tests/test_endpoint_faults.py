@@ -1,6 +1,7 @@
 """Faults injected by the local endpoint (infra/local/faults.py): AWS errors rendered as each service renders
 them, so boto3 classifies and retries them as it would AWS's; and the platform under injected throttling,
-5xx, failed entries and slow reads: the producer and the Lambda runtime retry and lose nothing."""
+5xx, failed entries and slow reads: the producer, the Lambda runtime and the Firehose delivery retry and
+lose nothing."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from infra.local.routing import s3_operation
 from streaming.lambdas.kinesis_put import put_records
 from streaming.lambdas.retry import Backoff, is_retryable
 from tests.aggregation_oracle import actual_items, expected_items, read_stream
+from tests.firehose_helpers import ARCHIVE_STREAM, Archive, set_destination, wait_for_version
+from tests.firehose_helpers import read_stream as read_stream_by_sequence_number
 from tests.stack import LocalStack, started_stack
 
 PROBE = "faults-probe"
@@ -333,6 +336,8 @@ UNDER_LOAD = [
     {"service": "dynamodb", "operation": "BatchWriteItem", "error": "InternalFailure", "probability": 0.2, "seed": 1},
     {"service": "dynamodb", "operation": "BatchWriteItem", "error": "ProvisionedThroughputExceededException",
      "per_record": True, "probability": 0.2, "seed": 4},
+    # the Firehose delivery's archive objects
+    {"service": "s3", "operation": "PutObject", "error": "ThrottlingException", "probability": 0.3, "seed": 1},
 ]
 # The writer makes few calls (one per window and so a few in all): seeds whose first draws hit (random.Random(1)
 # starts 0.13..., Random(4) 0.24, 0.10...) make sure each kind of fault happens in every run.
@@ -342,10 +347,17 @@ UNDER_LOAD = [
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     yield from started_stack(tmp_path_factory.mktemp("faults"),
                              ["--no-producer", "--no-map", "--parameter", f"TumblingWindowInSeconds={WINDOW_S}",
-                              "--parameter", "AggregatorMaximumBatchingWindowInSeconds=0"])
+                              "--parameter", "AggregatorMaximumBatchingWindowInSeconds=0",
+                              "--parameter", "ArchiveBufferIntervalSeconds=2", "--parameter", "ArchiveBufferSizeMB=1"])
 
 
 def test_under_injected_faults_nothing_is_lost(platform: LocalStack) -> None:
+    # The archive's processor buffers 60 s by default; shortened as an operator would (a new stream version).
+    version = set_destination(platform.client("firehose"), ARCHIVE_STREAM, processor_interval_s=1)
+    wait_for_version(platform.data_dir, ARCHIVE_STREAM, version)
+    outputs = json.loads((platform.data_dir / "deploy" / "outputs.json").read_text())["Outputs"]
+    archive = Archive(platform.client("s3"), outputs["ArchiveBucketName"])
+
     status, body = admin(platform, "POST", payload=UNDER_LOAD)
     assert status == 201, body
     produced = platform.cli("produce", "--unicorns", "5", "--count", "600", "--seed", "21", "--rate", "40",
@@ -363,6 +375,11 @@ def test_under_injected_faults_nothing_is_lost(platform: LocalStack) -> None:
         if sum(i["RecordCount"] for i in items.values()) >= 600:
             break
         time.sleep(0.5)
+    while time.monotonic() < deadline:
+        archive.refresh("raw/")
+        if len(archive.rows("raw/")) >= 600:
+            break
+        time.sleep(0.5)
     _, state = admin(platform, "DELETE")
     injected = {(r["operation"], r["error"], r["delay_ms"], r["per_record"]): r["injected"] for r in state["removed"]}
     assert all(n > 0 for n in injected.values()), injected  # every kind of fault was hit
@@ -372,6 +389,11 @@ def test_under_injected_faults_nothing_is_lost(platform: LocalStack) -> None:
     records = read_stream(platform.client("kinesis"), "wildrydes")
     assert len(records) == 600 and len({data for data, _ in records}) == 600  # each record once in the stream
     assert items == expected_items(records, WINDOW_S)
+    # every record archived (a retried delivery may archive one twice; staging removes duplicates)
+    archive.refresh("raw/")
+    archived = [row["sequencenumber"] for _, row in archive.rows("raw/")]
+    stream = set(read_stream_by_sequence_number(platform.client("kinesis"), "wildrydes"))
+    assert set(archived) == stream, f"{len(stream - set(archived))} records not archived"
 
     sqs = platform.client("sqs")  # nothing given up by the runtime, nothing taken for malformed
     for queue in ("wildrydes-aggregator-dlq", "wildrydes-summary-writer-dlq", "wildrydes-quarantine"):

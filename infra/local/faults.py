@@ -88,6 +88,9 @@ class FaultRule:
             else:
                 status, code = self.status, self.error
             renders = f"{status} {code}" if status else code
+            if self.per_record:
+                renders = (f"entries with ErrorCode {self.error}" if self.service == "kinesis" else
+                           f"UnprocessedItems (when none is processed: {renders})")
         return {
             "id": self.id, "service": self.service, "operation": self.operation, "error": self.error,
             "status": self.status, "renders_as": renders, "delay_ms": self.delay_ms, "probability": self.probability,

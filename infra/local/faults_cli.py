@@ -142,7 +142,7 @@ def _clear(args: argparse.Namespace) -> int:
 def _summary(rule: dict[str, Any]) -> str:
     what = []
     if rule.get("error"):
-        what.append(f"{rule['renders_as'] or rule['error']}" + (" per entry" if rule.get("per_record") else ""))
+        what.append(rule["renders_as"] or rule["error"])
     if rule.get("delay_ms"):
         what.append(f"+{rule['delay_ms']} ms")
     limits = [f"p={rule['probability']:g}"]
