@@ -166,11 +166,11 @@ def test_dry_run_prints_the_exact_template_parameters_and_package() -> None:
     plan = plan_aws({"SourceStreamShardCount": "2"}, artifact_bucket=None)
     text = render_dry_run(plan)
     assert plan.template.text.rstrip("\n") in text
-    assert "SourceStreamShardCount=2\n" in text
-    assert f"LambdaCodeBucket={ARTIFACT_BUCKET_PLACEHOLDER}\n" in text
-    assert f"LambdaCodeKey={plan.package.s3_key}\n" in text
+    assert "SourceStreamShardCount=2  # override\n" in text
+    assert f"LambdaCodeBucket={ARTIFACT_BUCKET_PLACEHOLDER}  # deploy\n" in text
+    assert f"LambdaCodeKey={plan.package.s3_key}  # deploy\n" in text
     for path in plan.package.files:
-        assert f"\n{path}  " in text
+        assert f"\n  {path} " in text
     assert plan.package.sha256 in text
 
 
@@ -180,7 +180,7 @@ def test_cli_dry_run_and_errors_are_one_line() -> None:
     result = subprocess.run([*run, "--dry-run", "-p", "TumblingWindowInSeconds=30"], capture_output=True, text=True,
                             env=env, cwd=REPO_ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "TumblingWindowInSeconds=30" in result.stdout and "AWSTemplateFormatVersion" in result.stdout
+    assert "TumblingWindowInSeconds=30  # override" in result.stdout and "AWSTemplateFormatVersion" in result.stdout
     bad = subprocess.run([*run, "--dry-run", "-p", "ArchiveBufferSizeMB=1"], capture_output=True, text=True,
                          env=env, cwd=REPO_ROOT, timeout=120)
     assert bad.returncode != 0
@@ -306,3 +306,52 @@ def test_aws_deploy_writes_the_live_maps_config(tmp_path: Path, capsys: pytest.C
     assert "eu-west-1:1234" in _json.dumps(written) and "eu-west-1" in _json.dumps(written)
     _write_map_config(argparse.Namespace(data_dir=tmp_path / "other"), {}, "eu-west-1")
     assert "map config not written" in capsys.readouterr().out
+
+
+def bounded_poll(limit: int = 50) -> Any:
+    """A poll that fails the test instead of waiting forever for a status that never comes."""
+    calls = {"n": 0}
+
+    def poll(_: float) -> None:
+        calls["n"] += 1
+        assert calls["n"] <= limit, f"still waiting after {limit} polls"
+
+    return poll
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_no_execute_leaves_the_change_set_for_review(aws: Any) -> None:
+    lines: list[str] = []
+    plan = plan_aws({}, artifact_bucket="wildrydes-artifacts")
+    assert deploy_aws(plan, aws, out=lines.append, poll=bounded_poll(), execute=False) == {}
+    cfn = aws.client("cloudformation")
+    summaries = cfn.list_change_sets(StackName="wildrydes")["Summaries"]
+    assert len(summaries) == 1 and summaries[0]["ExecutionStatus"] == "AVAILABLE"
+    name = summaries[0]["ChangeSetName"]
+    assert any(line.startswith("  Add ") for line in lines)
+    assert f"--change-set-name {name}" in lines[-1] and "NOT executed" in lines[-1]
+    assert cfn.describe_stacks(StackName="wildrydes")["Stacks"][0]["StackStatus"] == "REVIEW_IN_PROGRESS"
+    # a stack under review is not "busy": deploying again makes another CREATE change set
+    lines.clear()
+    deploy_aws(plan, aws, out=lines.append, poll=bounded_poll(), execute=False)
+    assert any(line.startswith("change set ") and line.endswith("(CREATE):") for line in lines)
+    # the reviewed change set executed by hand, as the README says; the next deploy has nothing to do
+    cfn.execute_change_set(StackName="wildrydes", ChangeSetName=name)
+    assert cfn.describe_stacks(StackName="wildrydes")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    lines.clear()
+    deploy_aws(plan, aws, out=lines.append, poll=bounded_poll())
+    assert lines[-1] == "no changes: stack wildrydes is up to date"
+
+
+def test_cli_refuses_service_endpoints_and_conflicting_flags() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    run = [sys.executable, "-m", "infra.cli", "deploy", "--aws"]
+    s3_only = subprocess.run(run, capture_output=True, text=True, cwd=REPO_ROOT, timeout=120,
+                             env={**env, "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1"})
+    assert s3_only.returncode != 0 and "AWS_ENDPOINT_URL_S3 is set" in s3_only.stderr
+    both = subprocess.run([*run, "--dry-run", "--no-execute"], capture_output=True, text=True, cwd=REPO_ROOT,
+                          timeout=120, env=env)
+    assert both.returncode != 0 and "use one or the other" in both.stderr
+    local = subprocess.run([sys.executable, "-m", "infra.cli", "deploy", "--no-execute"], capture_output=True,
+                           text=True, cwd=REPO_ROOT, timeout=120, env=env)
+    assert local.returncode != 0 and "--no-execute only applies with --aws" in local.stderr

@@ -32,6 +32,7 @@ CODE_PARAMETERS = ("LambdaCodeBucket", "LambdaCodeKey")
 CAPABILITIES = ["CAPABILITY_IAM"]
 TEMPLATE_BODY_LIMIT = 51_200  # bytes; larger templates must be passed by S3 URL
 BUSY_SUFFIX = "_IN_PROGRESS"
+REVIEW_STATUS = "REVIEW_IN_PROGRESS"  # a stack that exists only as an unexecuted CREATE change set
 ARTIFACT_BUCKET_PLACEHOLDER = "<artifact-bucket>"
 
 
@@ -42,10 +43,30 @@ class AwsPlan:
     parameters: dict[str, Any]
     package: LambdaPackage
     artifact_bucket: str
+    overridden: frozenset[str] = frozenset()  # parameters given with --parameter
 
     def stack_parameters(self) -> list[dict[str, str]]:
         return [{"ParameterKey": key, "ParameterValue": _parameter_text(value)}
                 for key, value in sorted(self.parameters.items())]
+
+    def parameter_source(self, key: str) -> str:
+        """Where a parameter's value comes from: ``deploy`` (the package), ``override`` or ``default``."""
+        if key in CODE_PARAMETERS:
+            return "deploy"
+        return "override" if key in self.overridden else "default"
+
+    def template_sha256(self) -> str:
+        return hashlib.sha256(self.template.text.encode()).hexdigest()
+
+    def template_argument(self) -> str:
+        """How the template reaches CloudFormation: inline, or by URL when it is over the body limit."""
+        return "TemplateBody" if len(self.template.text.encode()) <= TEMPLATE_BODY_LIMIT else "TemplateURL"
+
+    def function_handlers(self) -> dict[str, str]:
+        """Logical id of every Lambda function -> its handler."""
+        return {logical_id: resource["Properties"]["Handler"]
+                for logical_id, resource in sorted(self.template.resources.items())
+                if resource.get("Type") == "AWS::Lambda::Function"}
 
 
 def plan_aws(
@@ -70,24 +91,77 @@ def plan_aws(
     if artifact_bucket is None:
         values["LambdaCodeBucket"] = ARTIFACT_BUCKET_PLACEHOLDER
     return AwsPlan(stack_name=stack_name, template=template, parameters=values, package=package,
-                   artifact_bucket=artifact_bucket or ARTIFACT_BUCKET_PLACEHOLDER)
+                   artifact_bucket=artifact_bucket or ARTIFACT_BUCKET_PLACEHOLDER, overridden=frozenset(overrides))
 
 
-def render_dry_run(plan: AwsPlan) -> str:
-    """The exact template, the parameters and the package the deploy would use."""
+def render_dry_run(plan: AwsPlan, *, show_template: bool = True) -> str:
+    """What the deploy would send, computed without calling AWS: the exact template (its body between
+    the BEGIN/END lines, byte for byte, when ``show_template``), every stack parameter with where its
+    value comes from, and the Lambda package with each file's size and sha256 and what each function
+    imports from it."""
+    template_bytes = plan.template.text.encode()
+    handlers = plan.function_handlers()
     lines = [
-        f"# stack: {plan.stack_name}",
-        f"# template: {plan.template.path} ({len(plan.template.text.encode())} bytes)",
-        "# ---- template " + "-" * 60,
-        plan.template.text.rstrip("\n"),
-        "# ---- parameters " + "-" * 58,
-        *(f"{p['ParameterKey']}={p['ParameterValue']}" for p in plan.stack_parameters()),
-        "# ---- Lambda package " + "-" * 54,
-        f"s3://{plan.artifact_bucket}/{plan.package.s3_key}",
-        f"sha256 {plan.package.sha256}, {len(plan.package.zip_bytes)} bytes, {len(plan.package.files)} files:",
-        *plan.package.listing(),
+        "# wildrydes deploy --aws --dry-run: nothing was sent to AWS",
+        f"# stack: {plan.stack_name}, capabilities {', '.join(CAPABILITIES)}",
+        f"# template: {plan.template.path}",
+        f"#   {len(template_bytes)} bytes, sha256 {plan.template_sha256()}, sent as {plan.template_argument()}",
     ]
+    if show_template:
+        lines += [f"# ---- BEGIN TEMPLATE (exact body, {len(template_bytes)} bytes) " + "-" * 30,
+                  plan.template.text.removesuffix("\n"),
+                  "# ---- END TEMPLATE " + "-" * 57]
+    lines.append("# ---- parameters (KEY=VALUE  # default | override | deploy) " + "-" * 16)
+    for parameter in plan.stack_parameters():
+        key, value = parameter["ParameterKey"], parameter["ParameterValue"]
+        lines.append(f"{key}={value}  # {plan.parameter_source(key)}")
+    package = plan.package
+    lines += [
+        "# ---- Lambda package " + "-" * 55,
+        f"s3://{plan.artifact_bucket}/{package.s3_key}",
+        f"zip sha256 {package.sha256}, CodeSha256 {package.code_sha256_b64}, {len(package.zip_bytes)} bytes, "
+        f"{len(package.files)} files:",
+        *(f"  {line}" for line in package.listing()),
+        "# ---- Lambda functions (all share the package above; each imports only the files listed) " + "-" * 5,
+    ]
+    for logical_id, handler in handlers.items():
+        used = package.handler_files.get(handler, ())
+        size = sum(len(package.files[path]) for path in used)
+        lines.append(f"{logical_id}: {handler} imports {len(used)} files, {size} bytes:")
+        lines += [f"  {path}" for path in used]
     return "\n".join(lines) + "\n"
+
+
+def write_dry_run(plan: AwsPlan, directory: Path) -> list[Path]:
+    """The artifacts of a dry run as files, so they can be inspected or used by hand: the template
+    (byte for byte), the parameters in the ``aws cloudformation --parameters file://`` format, the zip,
+    and a manifest of the zip's files. Returns the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    package = plan.package
+    manifest = {
+        "stack_name": plan.stack_name,
+        "template": {"path": str(plan.template.path), "sha256": plan.template_sha256(),
+                     "bytes": len(plan.template.text.encode())},
+        "package": {"s3_uri": f"s3://{plan.artifact_bucket}/{package.s3_key}", "sha256": package.sha256,
+                    "code_sha256": package.code_sha256_b64, "bytes": len(package.zip_bytes),
+                    "files": package.manifest(),
+                    "handlers": {handler: list(paths) for handler, paths in package.handler_files.items()}},
+        "parameters": {p["ParameterKey"]: {"value": p["ParameterValue"],
+                                           "source": plan.parameter_source(p["ParameterKey"])}
+                       for p in plan.stack_parameters()},
+    }
+    written = {
+        "template.yaml": plan.template.text.encode(),
+        "parameters.json": (json.dumps(plan.stack_parameters(), indent=2) + "\n").encode(),
+        Path(package.s3_key).name: package.zip_bytes,
+        "manifest.json": (json.dumps(manifest, indent=2) + "\n").encode(),
+    }
+    paths = []
+    for name, content in written.items():
+        path = directory / name
+        path.write_bytes(content)
+        paths.append(path)
+    return paths
 
 
 # ---------------------------------------------------------------------------------- change detection
@@ -139,11 +213,15 @@ def format_change_set(changes: list[dict[str, Any]]) -> list[str]:
 
 # ---------------------------------------------------------------------------------- deploy
 def deploy_aws(plan: AwsPlan, session: Any, out: Callable[[str], None] = print,
-               poll: Callable[[float], None] = time.sleep) -> dict[str, str]:
-    """Upload the package, then create or update the stack through a change set. Returns the outputs."""
+               poll: Callable[[float], None] = time.sleep, *, execute: bool = True) -> dict[str, str]:
+    """Upload the package, then create or update the stack through a change set. Returns the outputs.
+    With ``execute=False`` the change set is created and printed but left for review (returns ``{}``)."""
     cfn = session.client("cloudformation")
     s3 = session.client("s3")
     stack = _describe_stack(cfn, plan.stack_name)
+    if stack and stack["StackStatus"] == REVIEW_STATUS:
+        # created by a CREATE change set that was never executed: there is no stack to update yet
+        stack = None
     if stack and stack["StackStatus"].endswith(BUSY_SUFFIX):
         raise DeployError(f"stack {plan.stack_name} is busy ({stack['StackStatus']}): wait for it, then deploy again")
     if stack and stack["StackStatus"] == "ROLLBACK_COMPLETE":
@@ -180,6 +258,10 @@ def deploy_aws(plan: AwsPlan, session: Any, out: Callable[[str], None] = print,
     out(f"change set {name} ({change_set_type}):")
     for line in format_change_set(change_set.get("Changes", [])):
         out(f"  {line}")
+    if not execute:
+        out(f"change set {name} created and NOT executed; review it, then run: aws cloudformation "
+            f"execute-change-set --stack-name {plan.stack_name} --change-set-name {name}")
+        return {}
     cfn.execute_change_set(StackName=plan.stack_name, ChangeSetName=name)
     final = _wait_stack(cfn, plan.stack_name, poll)
     if final["StackStatus"] not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):

@@ -28,7 +28,14 @@ def add_deploy_command(subparsers: argparse._SubParsersAction) -> None:
                         help="deploy to the AWS account of the current credentials instead of the local endpoint")
     deploy.add_argument("--dry-run", action="store_true",
                         help="change nothing: locally, show what would change; with --aws, print the exact "
-                             "template, parameters and Lambda package")
+                             "template, the parameters and the Lambda package (files, sizes, sha256) without "
+                             "calling AWS")
+    deploy.add_argument("--output-dir", type=Path, default=None, metavar="DIR",
+                        help="--aws --dry-run only: also write the template, parameters.json, the Lambda zip and "
+                             "a manifest of its files to DIR")
+    deploy.add_argument("--no-execute", action="store_true",
+                        help="--aws only: create and print the change set, but leave it for review instead of "
+                             "executing it")
     deploy.add_argument("--parameter", "-p", action="append", default=[], metavar="KEY=VALUE",
                         help="override a template parameter (repeatable), e.g. --parameter TumblingWindowInSeconds=5")
     deploy.add_argument("--stack-name", default="wildrydes", help="stack name (default wildrydes)")
@@ -50,6 +57,10 @@ def run_deploy(args: argparse.Namespace) -> int:
         return _deploy_aws(args, overrides)
     if args.artifact_bucket:
         raise DeployError("--artifact-bucket only applies with --aws")
+    if args.output_dir is not None:
+        raise DeployError("--output-dir only applies with --aws --dry-run")
+    if args.no_execute:
+        raise DeployError("--no-execute only applies with --aws (locally, --dry-run shows what would change)")
     settings = LocalSettings(data_dir=(args.data_dir or default_data_dir()).resolve(), port=args.port)
     # The local deploy talks to whatever AWS_ENDPOINT_URL names; unset, it is this machine's endpoint.
     for key, value in settings.aws_env().items():
@@ -61,17 +72,26 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 
 def _deploy_aws(args: argparse.Namespace, overrides: dict[str, str]) -> int:
-    if os.environ.get("AWS_ENDPOINT_URL"):
+    # AWS_ENDPOINT_URL and the per-service AWS_ENDPOINT_URL_<SERVICE> would send the deploy elsewhere
+    endpoints = sorted(key for key, value in os.environ.items() if key.startswith("AWS_ENDPOINT_URL") and value)
+    if endpoints:
         raise DeployError(
-            f"AWS_ENDPOINT_URL is set ({os.environ['AWS_ENDPOINT_URL']}): unset it to deploy to AWS with --aws"
+            f"{endpoints[0]} is set ({os.environ[endpoints[0]]}): unset it to deploy to AWS with --aws"
         )
-    from infra.deploy.aws import deploy_aws, plan_aws, render_dry_run
+    from infra.deploy.aws import deploy_aws, plan_aws, render_dry_run, write_dry_run
 
     bucket = args.artifact_bucket or os.environ.get("WILDRYDES_ARTIFACT_BUCKET")
+    if args.no_execute and args.dry_run:
+        raise DeployError("--no-execute creates a change set; --dry-run calls no AWS: use one or the other")
     if args.dry_run:
         plan = plan_aws(overrides, artifact_bucket=bucket, stack_name=args.stack_name)
         print(render_dry_run(plan), end="")
+        if args.output_dir is not None:
+            for path in write_dry_run(plan, args.output_dir):
+                print(f"# wrote {path}")
         return 0
+    if args.output_dir is not None:
+        raise DeployError("--output-dir only applies with --aws --dry-run")
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
@@ -83,7 +103,7 @@ def _deploy_aws(args: argparse.Namespace, overrides: dict[str, str]) -> int:
             account = session.client("sts").get_caller_identity()["Account"]
             bucket = f"wildrydes-artifacts-{account}-{session.region_name}"
         plan = plan_aws(overrides, artifact_bucket=bucket, stack_name=args.stack_name)
-        outputs = deploy_aws(plan, session)
+        outputs = deploy_aws(plan, session, execute=not args.no_execute)
     except NoCredentialsError:
         raise DeployError("no AWS credentials: configure them (aws configure, AWS_PROFILE) and deploy again") from None
     except NoRegionError:
@@ -93,6 +113,8 @@ def _deploy_aws(args: argparse.Namespace, overrides: dict[str, str]) -> int:
         raise DeployError(f"{error.operation_name} failed: {details.get('Code')}: {details.get('Message')}") from None
     except BotoCoreError as error:
         raise DeployError(" ".join(str(error).split())) from None
+    if args.no_execute:
+        return 0
     for key, value in sorted(outputs.items()):
         print(f"{key} = {value}")
     _write_map_config(args, outputs, session.region_name)

@@ -1,6 +1,11 @@
 """The Lambda package: one deterministic zip with the handler modules and the repository modules
 they import, nothing else.
 
+The template gives every function the same code (``LambdaCodeBucket``/``LambdaCodeKey``), so the
+package is the union of each handler's import closure; ``LambdaPackage.handler_files`` keeps each
+handler's own closure, which the dry run prints and the tests check against ``modulefinder`` and
+against what a fresh interpreter actually loads from the zip.
+
 Handlers may import the standard library, boto3/botocore (present in the Lambda Python runtime, so not
 packaged) and modules of their own package tree; anything else is an error, because it would be
 missing on AWS. The zip has sorted entries, a fixed timestamp and fixed permissions, and is stored
@@ -16,7 +21,7 @@ import hashlib
 import io
 import sys
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.config import REPO_ROOT
@@ -33,6 +38,8 @@ ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 class LambdaPackage:
     files: dict[str, bytes]  # archive path -> content, sorted by path
     zip_bytes: bytes
+    # handler (module.function) -> the archive paths it imports, transitively (sorted); the union is ``files``
+    handler_files: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -47,14 +54,21 @@ class LambdaPackage:
     def s3_key(self) -> str:
         return f"lambda/wildrydes-lambdas-{self.sha256}.zip"
 
-    def listing(self) -> list[str]:
-        return [f"{path}  {len(content)} bytes  sha256 {hashlib.sha256(content).hexdigest()[:12]}"
+    def manifest(self) -> list[dict[str, object]]:
+        """Every file of the zip: archive path, size in bytes and sha256 of its content."""
+        return [{"path": path, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
                 for path, content in self.files.items()]
+
+    def listing(self) -> list[str]:
+        width = max((len(path) for path in self.files), default=0)
+        return [f"{entry['path']:<{width}}  {entry['size']:>7} bytes  sha256 {entry['sha256']}"
+                for entry in self.manifest()]
 
 
 def build_package(handlers: list[str], root: Path = REPO_ROOT) -> LambdaPackage:
     """The package for ``handlers`` (``module.function`` strings) from the sources under ``root``."""
     files: dict[str, bytes] = {}
+    handler_files: dict[str, tuple[str, ...]] = {}
     for handler in handlers:
         module, _, function = handler.rpartition(".")
         if not module or not function:
@@ -65,9 +79,12 @@ def build_package(handlers: list[str], root: Path = REPO_ROOT) -> LambdaPackage:
         if path is None:
             raise DeployError(f"Lambda handler module {module} not found under {root}")
         _check_defines(path, function, handler)
-        _collect(module, root, files)
+        own: dict[str, bytes] = {}
+        _collect(module, root, own)
+        handler_files[handler] = tuple(sorted(own))
+        files.update(own)
     ordered = dict(sorted(files.items()))
-    return LambdaPackage(files=ordered, zip_bytes=_zip(ordered))
+    return LambdaPackage(files=ordered, zip_bytes=_zip(ordered), handler_files=dict(sorted(handler_files.items())))
 
 
 def _in_allowed_package(module: str) -> bool:
