@@ -6,7 +6,9 @@ and memory of each process. ``python -m bench pipeline [--rate 10000] [--minutes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import re
 import statistics
@@ -35,10 +37,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--unicorns", type=int, default=1000, help="fleet size (default 1000)")
     parser.add_argument("--minutes", type=float, default=5.0, help="how long to produce (default 5)")
     parser.add_argument("--window", type=int, default=60, help="tumbling window in seconds (default 60)")
+    parser.add_argument("--shards", type=int, default=None,
+                        help="shards of the source stream (default: rate / 1,000, AWS's write limit per shard)")
     parser.add_argument("--quick", action="store_true", help="30 s at 2,000 records/s with 10 s windows")
     args = parser.parse_args(argv)
     if args.quick:
         args.rate, args.unicorns, args.minutes, args.window = 2000, 200, 0.5, 10
+    if args.shards is None:
+        args.shards = max(1, math.ceil(args.rate / 1000))
     return args
 
 
@@ -94,13 +100,24 @@ class ResourceSampler(threading.Thread):
         return found
 
     def run(self) -> None:
-        groups = self._processes()
-        for procs in groups.values():
-            for proc in procs:
-                proc.cpu_percent(None)
+        known: dict[int, psutil.Process] = {}
+
+        def current() -> dict[str, list[psutil.Process]]:
+            # Re-discovered every sample, so that workers started later (one per shard) are counted.
+            groups = self._processes()
+            for procs in groups.values():
+                for i, proc in enumerate(procs):
+                    if proc.pid not in known:
+                        known[proc.pid] = proc
+                        with contextlib.suppress(psutil.NoSuchProcess):
+                            proc.cpu_percent(None)
+                    procs[i] = known[proc.pid]
+            return groups
+
+        current()
         while not self.stop.wait(5.0):
             sample: dict[str, Any] = {"t": time.time()}
-            for name, procs in groups.items():
+            for name, procs in current().items():
                 cpu, rss = 0.0, 0
                 for proc in procs:
                     try:
@@ -124,7 +141,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30)},
     }
     for stack in started_stack(work, ["--no-producer", "--parameter", f"TumblingWindowInSeconds={args.window}",
-                                      "--parameter", "AggregatorBatchSize=10000"]):
+                                      "--parameter", "AggregatorBatchSize=10000",
+                                      "--parameter", f"SourceStreamShardCount={args.shards}"]):
         watcher = ItemWatcher(stack)
         watcher.start()
         producer = subprocess.Popen(
@@ -182,7 +200,8 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines = [f"# Pipeline benchmark ({results['date']}, {results['machine']['cpus']} cores)", "",
              f"- target {results['rate']['target_per_s']:,.0f} records/s, achieved "
              f"{results['rate']['achieved_per_s']:,.0f} records/s over {results['producer']['seconds']} s "
-             f"({results['settings']['unicorns']} unicorns, {results['settings']['window']} s windows)",
+             f"({results['settings']['unicorns']} unicorns, {results['settings']['window']} s windows, "
+             f"{results['settings']['shards']} shards)",
              f"- completeness: {results['completeness']}",
              f"- window end → item readable in DynamoDB: p50 {results['delay_s']['p50']} s, "
              f"p99 {results['delay_s']['p99']} s, max {results['delay_s']['max']} s "
@@ -196,7 +215,7 @@ def render_markdown(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     results = run(args)
-    suffix = "-quick" if args.quick else ""
+    suffix = "-quick" if args.quick else f"-{args.rate:.0f}"
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / f"pipeline{suffix}.json").write_text(json.dumps(results, indent=2))
     (RESULTS_DIR / f"pipeline{suffix}.md").write_text(render_markdown(results))

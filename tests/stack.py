@@ -61,9 +61,12 @@ class LocalStack:
     def start(self, timeout: float = 90.0) -> None:
         env = {**os.environ, **self.env}
         log = self.log_path.open("ab")
+        # Dagster and the history loader only where a test asks for them (they cost a minute of CPU).
+        optional = [*([] if "--dagster-port" in self.extra_args else ["--no-dagster"]),
+                    *([] if "--history-hours" in self.extra_args else ["--history-hours", "0"])]
         self.process = subprocess.Popen(
             [*WILDRYDES, "local", "up", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--map-port", str(self.map_port), *self.extra_args],
+             "--map-port", str(self.map_port), *optional, *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=REPO_ROOT,
             start_new_session=True,
         )

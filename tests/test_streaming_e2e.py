@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.aggregation_oracle import actual_items, expected_items, read_stream
-from tests.stack import LocalStack, started_stack
+from tests.stack import WILDRYDES, LocalStack, started_stack
 
 WINDOW_S = 2
 TABLE = "UnicornSensorData"
@@ -145,3 +145,44 @@ def test_bad_records_are_quarantined_and_good_ones_around_them_still_aggregate(s
 def _queue_name(stack: LocalStack) -> str:
     outputs = json.loads((Path(stack.data_dir) / "deploy" / "outputs.json").read_text())["Outputs"]
     return outputs["QuarantineQueueUrl"].rsplit("/", 1)[1]
+
+
+def test_status_shows_lag_processed_and_quarantined_records(stack: LocalStack) -> None:
+    """Runs after the tests above: the aggregator processed their records, the quarantine holds the bad ones."""
+
+    def report() -> dict:
+        result = stack.cli("local", "status", "--json", "--data-dir", str(stack.data_dir))
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)["processing"]
+
+    deadline = time.monotonic() + 30
+    processing = report()
+    while time.monotonic() < deadline and not (processing["lambda"] and processing["firehose"]):
+        time.sleep(0.5)
+        processing = report()
+    mappings = {m["function"]: m for m in processing["lambda"]["mappings"].values()}
+    aggregator = mappings["wildrydes-aggregator"]
+    assert not processing["lambda"]["stale"]
+    assert aggregator["stream"] == "wildrydes" and aggregator["records_processed"] >= 600
+    assert 0 <= aggregator["lag_ms"] < 60_000 and aggregator["invocations"] > 0
+    assert mappings["wildrydes-summary-writer"]["records_processed"] > 0
+    assert "wildrydes-archive" in processing["firehose"]["streams"]
+    assert processing["queues"]["quarantine (malformed records)"]["messages"] >= len(BAD_RECORDS)
+
+    text = stack.cli("local", "status", "--data-dir", str(stack.data_dir))
+    assert text.returncode == 0, text.stderr
+    assert "wildrydes-aggregator" in text.stdout and "lag" in text.stdout and "wildrydes-quarantine" in text.stdout
+
+    watch = subprocess.Popen([*WILDRYDES, "local", "status", "--watch", "0.5", "--data-dir", str(stack.data_dir)],
+                             stdout=subprocess.PIPE, text=True, env={**os.environ, **stack.env})
+    try:
+        assert watch.stdout is not None
+        refreshes = 0
+        for line in watch.stdout:
+            refreshes += line.startswith("(every 0.5s")
+            if refreshes == 2:
+                break
+        assert refreshes == 2
+    finally:
+        watch.terminate()
+        watch.wait(10)

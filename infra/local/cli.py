@@ -8,14 +8,17 @@ import os
 import shutil
 import signal
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from infra.config import DEFAULT_HOST, DEFAULT_PORT, LocalSettings, default_data_dir
 from infra.errors import WildrydesError, endpoint_not_running
-from infra.local import preflight
+from infra.local import preflight, services, status_report
+from infra.local.dagster_home import prepare_home
 from infra.local.supervisor import Component, RunFiles, Supervisor, run_foreground, wait_until
 
 
@@ -38,6 +41,11 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--no-map", action="store_true", help="do not serve the live map")
     up.add_argument("--map-port", type=int, default=8000, help="port of the live map (default 8000)")
     up.add_argument("--unicorns", type=int, default=20, help="fleet size of the producer (default 20)")
+    up.add_argument("--no-dagster", action="store_true", help="do not start the Dagster webserver and daemon")
+    up.add_argument("--dagster-port", type=int, default=3000, help="port of the Dagster UI (default 3000)")
+    up.add_argument("--history-hours", type=int, default=3,
+                    help="on a fresh data directory, load this many past hours of the fleet's data so that "
+                         "Dagster has complete hours to work on (default 3; 0 loads none)")
     up.add_argument("--parameter", "-p", action="append", default=[], metavar="KEY=VALUE",
                     help="template parameter for the deploy at start (repeatable), e.g. TumblingWindowInSeconds=5")
     up.set_defaults(func=_up)
@@ -47,10 +55,15 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
     _data_dir_option(down)
     down.set_defaults(func=_down)
 
-    status = commands.add_parser("status", help="show each backend's health",
-                                 description="Show whether the local platform runs and each backend's health.")
+    status = commands.add_parser("status", help="health, lag and quarantined records of the running platform",
+                                 description="Show whether the local platform runs, each backend's health and "
+                                             "process, how far behind the stream's tip each event source mapping "
+                                             "and delivery stream is, what they processed, and the records set "
+                                             "aside (quarantine, dead-letter queues, Firehose's error prefix).")
     _data_dir_option(status)
     status.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    status.add_argument("--watch", type=float, nargs="?", const=2.0, default=None, metavar="SECONDS",
+                        help="refresh every SECONDS (default 2) until Ctrl-C")
     status.set_defaults(func=_status)
 
     reset = commands.add_parser("reset", help="delete all local state (asks first)",
@@ -82,31 +95,62 @@ def _up(args: argparse.Namespace) -> int:
 
             deploy_local(settings, parse_parameter_overrides(args.parameter),
                          out=lambda line: print(f"   deploy | {line}", flush=True))
-        if not args.no_producer and not args.no_deploy:
-            supervisor.add(Component(
-                "producer", [sys.executable, "-m", "infra.cli", "produce", "--unicorns", str(args.unicorns),
-                             "--report-every", "10"], env=settings.aws_env()))
+        if args.no_deploy:
+            _banner(settings, producing=None, map_url=None, dagster_url=None)
+            return
+        if not args.no_producer:
+            supervisor.add(services.producer(settings, args.unicorns))
         map_url = None
-        if not args.no_map and not args.no_deploy:
+        if not args.no_map:
             preflight.check_port_free(DEFAULT_HOST, args.map_port)
-            map_url = f"http://127.0.0.1:{args.map_port}/"
-            supervisor.add(Component(
-                "map", [sys.executable, "-m", "infra.cli", "map", "--port", str(args.map_port), "--data-dir",
-                        str(settings.data_dir), "--endpoint", settings.endpoint_url],
-                ready_url=f"{map_url}healthz", env=settings.aws_env()))
-        _banner(settings, producing=None if args.no_producer or args.no_deploy else args.unicorns, map_url=map_url)
+            map_url = f"http://{DEFAULT_HOST}:{args.map_port}/"
+            supervisor.add(services.live_map(settings, args.map_port))
+        history = None
+        if args.history_hours > 0 and not (settings.data_dir / services.HISTORY_MARKER).exists():
+            history = services.history(settings, args.history_hours, args.unicorns)
+            supervisor.add(history)
+        dagster_url = None
+        if not args.no_dagster:
+            preflight.check_port_free(DEFAULT_HOST, args.dagster_port)
+            home = prepare_home(settings.data_dir)
+            dagster_url = f"http://{DEFAULT_HOST}:{args.dagster_port}"
+            supervisor.add(services.dagster_webserver(settings, home, args.dagster_port))
+            # The daemon's sensors start from the oldest archived hour they see: let the history land first.
+            _after(history, supervisor, lambda: supervisor.add(services.dagster_daemon(settings, home)))
+        _banner(settings, producing=None if args.no_producer else args.unicorns, map_url=map_url,
+                dagster_url=dagster_url, history_hours=args.history_hours if history else 0)
 
     run_foreground(settings, after_start, echo=lambda line: print(line, flush=True))
     return 0
 
 
-def _banner(settings: LocalSettings, producing: int | None, map_url: str | None) -> None:
+def _after(oneshot: Component | None, supervisor: Supervisor, then: Callable[[], None]) -> None:
+    """Run ``then`` once ``oneshot`` has exited (at once without one), unless the platform is stopping."""
+
+    def wait() -> None:
+        if oneshot is not None and oneshot.process is not None:
+            oneshot.process.wait()
+        if not supervisor.stopping.is_set():
+            try:
+                then()
+            except WildrydesError as error:
+                print(f"supervisor | {error}", flush=True)
+
+    threading.Thread(target=wait, daemon=True).start()
+
+
+def _banner(settings: LocalSettings, producing: int | None, map_url: str | None, dagster_url: str | None,
+            history_hours: int = 0) -> None:
     lines = [
         "",
         "Wild Rydes local platform is up",
         f"  AWS endpoint     {settings.endpoint_url}   (export AWS_ENDPOINT_URL={settings.endpoint_url})",
         f"  health           {settings.endpoint_url}/_wildrydes/health",
         *([f"  live map         {map_url}"] if map_url else []),
+        *([f"  Dagster          {dagster_url}   (assets, partitions, runs, checks)"] if dagster_url else []),
+        *([f"  history          loading {history_hours} past hours of the fleet (log: "
+           f"{settings.data_dir / 'logs' / 'history.log'}); the Dagster daemon starts when it is in"]
+          if history_hours else []),
         f"  data directory   {settings.data_dir}",
         *([f"  producer         {producing} unicorns -> Kinesis 'wildrydes'; per-minute aggregates in DynamoDB: "
            "`wildrydes aggregates --unicorn Shadowfax`"] if producing else []),
@@ -163,6 +207,25 @@ def health(endpoint: str, timeout: float = 5.0) -> dict:
 
 
 def _status(args: argparse.Namespace) -> int:
+    if args.watch is None:
+        return _status_once(args)
+    if args.watch <= 0:
+        raise WildrydesError("--watch needs a positive number of seconds")
+    code = 0
+    try:
+        while True:
+            if not args.json and sys.stdout.isatty():
+                print("\033[2J\033[H", end="")  # clear the terminal between refreshes
+            code = _status_once(args)
+            print(f"(every {args.watch:g}s; Ctrl-C stops)" if not args.json else "", flush=True)
+            time.sleep(args.watch)
+    except KeyboardInterrupt:
+        return code
+
+
+def _status_once(args: argparse.Namespace) -> int:
+    import boto3
+
     data_dir = _data_dir(args)
     running = _running(data_dir)
     endpoint = running["endpoint"] if running else LocalSettings(data_dir).endpoint_url
@@ -174,6 +237,11 @@ def _status(args: argparse.Namespace) -> int:
     report["endpoint"] = endpoint
     report["uptime_s"] = round(time.time() - running["started_at"])
     report["components"] = running["components"]
+    settings = LocalSettings(data_dir)
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=settings.aws_env()["AWS_REGION"],
+                       aws_access_key_id=settings.aws_env()["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=settings.aws_env()["AWS_SECRET_ACCESS_KEY"])
+    report["processing"] = status_report.collect(data_dir, sqs)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -182,8 +250,11 @@ def _status(args: argparse.Namespace) -> int:
             print(f"  {name:<10} {state}")
         for name, component in running["components"].items():
             alive = component["pid"] and _alive(int(component["pid"]))
-            print(f"  process {name:<10} pid {component['pid']:<8} {'running' if alive else 'down'}"
-                  f"   restarts {component['restarts']}")
+            state = "running" if alive else "down"
+            if component.get("oneshot") and not alive:
+                state = "finished" if component.get("exit") == 0 else f"failed (exit {component.get('exit')})"
+            print(f"  process {name:<10} pid {component['pid']:<8} {state:<10} restarts {component['restarts']}")
+        print("\n".join(status_report.render(report["processing"])))
     return 0 if report["status"] == "ok" else 1
 
 

@@ -36,9 +36,13 @@ class Component:
     argv: list[str]
     ready_url: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # A task that runs once to completion (e.g. loading history): not restarted when it exits.
+    oneshot: bool = False
+    ready_timeout: float = READY_TIMEOUT_S
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = 0.0
+    finished: bool = False
 
 
 class RunFiles:
@@ -173,7 +177,8 @@ class Supervisor:
             "started_at": self.started_at,
             "ready": self.ready,
             "components": {
-                c.name: {"pid": c.process.pid if c.process else None, "argv": c.argv, "restarts": c.restarts}
+                c.name: {"pid": c.process.pid if c.process else None, "argv": c.argv, "restarts": c.restarts,
+                         **({"oneshot": True, "exit": c.process.poll() if c.process else None} if c.oneshot else {})}
                 for c in self.components
             },
         })
@@ -212,13 +217,15 @@ class Supervisor:
                 return http_ok(component.ready_url)
             return "--port" not in component.argv or _listening(component)
 
-        wait_until(ready, READY_TIMEOUT_S)
+        if component.oneshot:
+            return
+        wait_until(ready, component.ready_timeout)
         if component.process is None or component.process.poll() is not None:
             log = self.logs_dir / f"{component.name}.log"
             raise WildrydesError(f"the {component.name} backend exited while starting: see {log}")
         if component.ready_url and not http_ok(component.ready_url):
             raise WildrydesError(
-                f"the {component.name} backend did not become ready in {READY_TIMEOUT_S:.0f}s"
+                f"the {component.name} backend did not become ready in {component.ready_timeout:.0f}s"
             )
 
     def watch(self) -> None:
@@ -226,7 +233,14 @@ class Supervisor:
         while not self.stopping.wait(0.5):
             for component in self.components:
                 process = component.process
-                if process is None or process.poll() is None:
+                if process is None or process.poll() is None or component.finished:
+                    continue
+                if component.oneshot:
+                    component.finished = True
+                    outcome = "finished" if process.returncode == 0 else f"failed with exit code {process.returncode}"
+                    self.echo(f"supervisor | {component.name} {outcome}; its log: "
+                              f"{self.logs_dir / (component.name + '.log')}")
+                    self.record()
                     continue
                 uptime = time.monotonic() - component.started_at
                 backoff = 0.0 if uptime > 30 else min(10.0, 0.5 * 2 ** component.restarts)

@@ -28,7 +28,7 @@ from infra.local.firehose.stats import ShardStats
 log = logging.getLogger("wildrydes.firehose")
 END = None
 READ_LIMIT = 10_000
-IDLE_POLL_S = 0.2
+IDLE_POLL_S = 1.0  # a shard read to its tip is polled once a second, as Lambda does (see shard_poller)
 PREFETCH_PAGES = 4
 
 

@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     logging.getLogger("botocore").setLevel(logging.WARNING)
-    runtime = LambdaRuntime(CheckpointStore(args.data_dir / "lambda" / "checkpoints.sqlite"))
+    runtime = LambdaRuntime(CheckpointStore(args.data_dir / "lambda" / "checkpoints.sqlite"),
+                            status_path=args.data_dir / "lambda" / "status.json")
 
     def shutdown(signum: int, frame: Any) -> None:
         runtime.stop.set()

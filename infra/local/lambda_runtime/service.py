@@ -3,9 +3,12 @@ children shards only after their parents are finished."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -101,10 +104,22 @@ class MappingRunner:
         self.stop.set()
         self.thread.join(timeout=60)
 
+    def status(self, now: float) -> dict[str, Any]:
+        shards = {shard_id: poller.status(now) for shard_id, (poller, _) in sorted(self.pollers.items())}
+        return {
+            "function": self.config.function.name, "stream": self.config.stream_name,
+            "lag_ms": max((s["lag_ms"] for s in shards.values() if not s["finished"]), default=0),
+            **{key: sum(s[key] for s in shards.values()) for key in
+               ("records_processed", "records_to_failure_destination", "invocations", "errors")},
+            "shards": shards,
+        }
+
 
 class LambdaRuntime:
-    def __init__(self, store: CheckpointStore) -> None:
+    def __init__(self, store: CheckpointStore, status_path: Path | None = None) -> None:
         self.store = store
+        self.status_path = status_path
+        self.started_at = time.time()
         self.lambda_client = _client("lambda")
         self.runners: dict[str, MappingRunner] = {}
         self.stop = threading.Event()
@@ -140,11 +155,24 @@ class LambdaRuntime:
                 self.reconcile(self.discover())
             except (ClientError, BotoCoreError) as error:
                 log.warning("cannot read the event source mappings: %s", error)
+            self.write_status()
             self.stop.wait(DISCOVER_EVERY_S)
         for runner in self.runners.values():
             runner.stop.set()
         for runner in self.runners.values():
             runner.shutdown()
+
+    def write_status(self) -> None:
+        """``<data dir>/lambda/status.json``, replaced atomically, read by `wildrydes local status`."""
+        if self.status_path is None:
+            return
+        now = time.time()
+        payload = {"pid": os.getpid(), "started_at": self.started_at, "updated_at": now,
+                   "mappings": {uuid: runner.status(now) for uuid, runner in self.runners.items()}}
+        self.status_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.status_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
+        os.replace(tmp, self.status_path)
 
     def reconcile(self, configs: dict[str, MappingConfig]) -> None:
         for uuid, runner in list(self.runners.items()):

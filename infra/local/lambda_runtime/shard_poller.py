@@ -22,7 +22,9 @@ log = logging.getLogger("wildrydes.lambda")
 
 MAX_STATE_BYTES = 1024 * 1024
 READ_LIMIT = 10_000
-IDLE_POLL_S = 0.25
+# When a read brought nothing new to invoke, poll the shard again after this long: Lambda's base rate of
+# one GetRecords per shard per second (faster polling of many shards starves the single kinesalite process).
+IDLE_POLL_S = 1.0
 # Once the clock is past a window's end and the shard is read to its tip, the window is complete.
 WINDOW_CLOSE_GRACE_S = 0.5
 
@@ -46,7 +48,23 @@ class ShardPoller:
         self.checkpoint: Checkpoint = store.load(mapping.uuid, shard_id, time.time())
         self.records_processed = 0
         self.records_failed = 0
+        self.invocations = 0
+        self.errors = 0
         self.millis_behind = 0
+
+    def status(self, now: float) -> dict[str, Any]:
+        """For `wildrydes local status`: how far behind the stream's tip this shard's processing is (the
+        oldest record read but not yet processed, else the reader's MillisBehindLatest) and its counters."""
+        lag_ms = self.millis_behind
+        try:
+            oldest = self.buffer[0]
+        except IndexError:
+            oldest = None
+        if oldest is not None:
+            lag_ms = max(lag_ms, int((now - events.arrival_seconds(oldest)) * 1000))
+        return {"lag_ms": lag_ms, "records_processed": self.records_processed,
+                "records_to_failure_destination": self.records_failed, "invocations": self.invocations,
+                "errors": self.errors, "finished": self.checkpoint.finished}
 
     # ---- reading ------------------------------------------------------------------------------
     def _initial_iterator(self) -> str:
@@ -287,6 +305,8 @@ class ShardPoller:
         if self.mapping.tumbling_window_s and self.checkpoint.window_start is not None:
             window = f" window={events.iso(self.checkpoint.window_start)}{' final' if final else ''}"
         error = f" error={invocation.error_type}: {invocation.error_message}" if not invocation.ok else ""
+        self.invocations += 1
+        self.errors += 0 if invocation.ok else 1
         log.info("fn=%s mapping=%s shard=%s records=%d%s outcome=%s duration=%.0fms%s",
                  self.mapping.function.name, self._short(), self.shard_id, len(batch), window, outcome,
                  invocation.duration_ms, error)

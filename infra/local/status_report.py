@@ -1,0 +1,90 @@
+"""What `wildrydes local status` reports beyond the backends' health: per event source mapping and per
+delivery stream, how far behind the stream's tip processing is and what it processed; and the records
+set aside for a human (quarantine and dead-letter queues, Firehose's error prefix).
+
+The Lambda runtime and the Firehose write ``<data dir>/lambda/status.json`` and
+``<data dir>/firehose/status.json`` every few seconds; queue depths come from SQS through the endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+STALE_AFTER_S = 15.0  # a status file older than this comes from a process that is not running
+QUEUE_OUTPUTS = {
+    "quarantine (malformed records)": "QuarantineQueueUrl",
+    "aggregator failures": "AggregatorDeadLetterQueueUrl",
+    "summary writer failures": "SummaryWriterDeadLetterQueueUrl",
+}
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _fresh(payload: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
+    if payload is None:
+        return None
+    return {**payload, "stale": now - float(payload.get("updated_at", 0)) > STALE_AFTER_S}
+
+
+def queue_depths(data_dir: Path, sqs: Any) -> dict[str, Any]:
+    outputs = (_read(data_dir / "deploy" / "outputs.json") or {}).get("Outputs") or {}
+    depths: dict[str, Any] = {}
+    for label, output in QUEUE_OUTPUTS.items():
+        url = outputs.get(output)
+        if not url:
+            continue
+        try:
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"]
+            depths[label] = {"queue": url.rsplit("/", 1)[-1],
+                             "messages": int(attributes.get("ApproximateNumberOfMessages", 0))
+                             + int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))}
+        except Exception as error:  # noqa: BLE001 - shown to the operator, never fatal for a status command
+            depths[label] = {"queue": url.rsplit("/", 1)[-1], "error": str(error)[:200]}
+    return depths
+
+
+def collect(data_dir: Path, sqs: Any, now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    return {
+        "lambda": _fresh(_read(data_dir / "lambda" / "status.json"), now),
+        "firehose": _fresh(_read(data_dir / "firehose" / "status.json"), now),
+        "queues": queue_depths(data_dir, sqs),
+    }
+
+
+def render(report: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    lam = report.get("lambda")
+    lines.append("event source mappings" + (" (status is stale: is the Lambda runtime running?)"
+                                            if lam and lam["stale"] else ""))
+    if not lam or not lam.get("mappings"):
+        lines.append("  none running")
+    for m in (lam or {}).get("mappings", {}).values():
+        lines.append(f"  {m['function']:<28} <- {m['stream']:<18} lag {m['lag_ms']:>8,} ms   "
+                     f"processed {m['records_processed']:>10,}   invocations {m['invocations']:>7,}   "
+                     f"errors {m['errors']:>4,}   to failure destination {m['records_to_failure_destination']:,}")
+    fh = report.get("firehose")
+    lines.append("delivery streams" + (" (status is stale: is the Firehose running?)" if fh and fh["stale"] else ""))
+    if not fh or not fh.get("streams"):
+        lines.append("  none running")
+    for name, d in (fh or {}).get("streams", {}).items():
+        lag = max((s.get("lag_ms", 0) for s in d.get("shards", {}).values() if not s.get("finished")), default=0)
+        lines.append(f"  {name:<28} <- {d.get('source', '?'):<18} lag {lag:>8,} ms   "
+                     f"delivered {d.get('records_delivered', 0):>10,}   buffered {d.get('records_buffered', 0):>7,}   "
+                     f"to error prefix {d.get('records_failed', 0):,}"
+                     + (f"   problem: {d['problem']}" if d.get("problem") else ""))
+    lines.append("set aside for a human")
+    for label, queue in report.get("queues", {}).items():
+        shown = f"{queue['messages']:,} messages" if "messages" in queue else f"unknown ({queue['error']})"
+        lines.append(f"  {label:<32} {queue['queue']:<30} {shown}")
+    return lines
