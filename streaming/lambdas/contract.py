@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -133,10 +134,13 @@ def load_json_object(data: bytes | str) -> dict[str, Any]:
     except ContractError:
         raise
     except (ValueError, RecursionError) as exc:
-        # json.JSONDecodeError is a ValueError; so is int() refusing a 5,000-digit number.
+        # json.JSONDecodeError is a ValueError; so is int() refusing a 5,000-digit number (valid JSON).
+        if "integer string conversion" in str(exc):
+            limit = sys.get_int_max_str_digits()
+            raise ContractError(f"number too long: an integer of more than {limit} digits") from None
         raise ContractError(f"not valid JSON: {str(exc)[:120]}") from None
     if not isinstance(obj, dict):
-        raise ContractError(f"record must be a JSON object, got {type(obj).__name__}")
+        raise ContractError(f"record must be a JSON object, got {_type_name(obj)}")
     return obj
 
 
