@@ -373,7 +373,22 @@ def test_quarantine_queue_given_as_an_arn(summary_stream: str, queue_url: str, m
     state = over_the_wire(aggregator.handler(window_event([kinesis_record(b"[]", WINDOW_START_S)], {}), Context()))
     assert state["_quarantined"] == 1
     (message,) = read_queue(queue_url)
-    assert message["reason"] == "record must be a JSON object, got list"
+    assert message["reason"] == "record must be a JSON object, got array"
+
+
+def test_partition_keys_without_a_utf8_form_are_quarantined_not_a_failed_batch(summary_stream: str,
+                                                                              queue_url: str) -> None:
+    """A producer keying by a Name that holds a lone surrogate: boto3 sends the key JSON-escaped and Kinesis
+    stores it. Quarantining it must not fail the invocation (the batch would be retried, then dead-lettered)."""
+    keys = {"Keyed-\ud83e", "Nonchar-\uffff"}
+    records = [kinesis_record(b'{"Name": "Keyed-\\ud83e"}', WINDOW_START_S + 1, key="Keyed-\ud83e"),
+               kinesis_record(b"{not json", WINDOW_START_S + 2, key="Nonchar-\uffff")]
+    response = aggregator.handler(window_event(records, {}), Context())
+    assert response["batchItemFailures"] == []
+    assert over_the_wire(response)["_quarantined"] == 2
+    messages = read_queue(queue_url)
+    assert {m["partitionKey"] for m in messages} == keys
+    assert any("lone surrogate" in m["reason"] for m in messages)
 
 
 def test_without_a_quarantine_queue_malformed_records_are_logged(

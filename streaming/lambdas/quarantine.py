@@ -102,7 +102,9 @@ def send(
         return 0
     sqs = sqs if sqs is not None else clients.get("sqs")
     url = _resolve(sqs, queue)
-    bodies = [json.dumps(body, separators=(",", ":"), ensure_ascii=False) for body in messages]
+    # ASCII JSON: a partition key (or reason) may hold a lone surrogate, which has no UTF-8 encoding, or a
+    # character SQS refuses in a message (U+FFFE, U+FFFF); escaped, every body is sendable and decodes the same.
+    bodies = [json.dumps(body, separators=(",", ":"), ensure_ascii=True) for body in messages]
     for group in _groups(bodies):
         _send_group(sqs, url, group, sleep)
     return len(bodies)
