@@ -278,6 +278,31 @@ def test_failed_entries_are_not_written_and_a_retrying_writer_writes_each_once(e
         assert (item is None) == (f"batch-{i}" in keys)
 
 
+def test_the_producer_outlasts_the_sdks_retries_and_fails_loudly_on_a_fatal_error(endpoint: LocalStack) -> None:
+    kinesis, stream = endpoint.client("kinesis"), "faults-producer"
+    if stream not in kinesis.list_streams()["StreamNames"]:
+        kinesis.create_stream(StreamName=stream, ShardCount=1)
+        kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 0.2})
+    # five 503s: all of botocore's attempts (legacy mode, the producer's plain client) at the first call
+    rule = add_rule(endpoint, service="kinesis", operation="PutRecords", error="ServiceUnavailable", count=5)
+    produced = endpoint.cli("produce", "--stream", stream, "--unicorns", "4", "--count", "200", "--seed", "3",
+                            "--rate", "100", "--in-flight", "1")
+    assert produced.returncode == 0, produced.stderr
+    assert "produce: 200 records acknowledged" in produced.stdout, produced.stdout
+    assert rule_state(endpoint, rule["id"])["injected"] == 5
+    data = read_stream(kinesis, stream)
+    assert len(data) == 200 and len({d for d, _ in data}) == 200
+
+    add_rule(endpoint, service="kinesis", operation="PutRecords", error="AccessDeniedException", status=400, count=1)
+    failed = endpoint.cli("produce", "--stream", stream, "--unicorns", "4", "--count", "40", "--seed", "4",
+                          "--in-flight", "1", "--rate", "100")
+    assert failed.returncode == 1, failed.stdout
+    assert "AccessDeniedException (not retryable)" in failed.stderr and "Traceback" not in failed.stderr
+    # it stops at the failed batch and says how many records it could not deliver
+    assert re.search(r"produce: 0 records acknowledged .*; [1-9]\d* not acknowledged", failed.stdout), failed.stdout
+    assert len(read_stream(kinesis, stream)) == 200  # and it did not write some of them behind the caller's back
+
+
 def test_admin_api_validates_lists_and_removes(endpoint: LocalStack) -> None:
     status, body = admin(endpoint, "POST", payload={"service": "s3", "error": "ProvisionedThroughputExceededException"})
     assert status == 400 and "Kinesis and DynamoDB" in body["error"]
