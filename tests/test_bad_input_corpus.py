@@ -351,10 +351,6 @@ def test_a_lone_surrogate_partition_key_is_quarantined_by_the_aggregator(stack: 
         "Attributes"]["ApproximateNumberOfMessages"] == "0"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "local Firehose bug (infra/local/firehose/error_docs.py line(): json.dumps(ensure_ascii=False).encode('utf-8')"
-    " raises UnicodeEncodeError on the partition key; shard.py logs 'routing failed' and the shard's delivery"
-    " stops, so later good records are not archived either)"))
 def test_a_lone_surrogate_partition_key_reaches_the_archive_error_prefix(stack: LocalStack, bucket: str,
                                                                          surrogate_sent: dict[str, Any]) -> None:
     archive = Archive(stack.client("s3"), bucket)

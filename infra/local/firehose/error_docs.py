@@ -64,4 +64,5 @@ def document(source: SourceRecord, failure: Failure, raw: bytes, ending_ms: int,
 
 
 def line(doc: dict[str, Any]) -> bytes:
-    return (json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+    # ASCII escapes: a partition key may hold a lone surrogate (Kinesis stores it), which UTF-8 cannot encode.
+    return (json.dumps(doc, separators=(",", ":")) + "\n").encode("ascii")
