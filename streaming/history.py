@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
@@ -457,6 +458,9 @@ def add_backfill_command(subparsers: Any) -> argparse.ArgumentParser:
                         help="end of the last hour, UTC, e.g. '2026-11-25 18:00' (default: start of this hour)")
     parser.add_argument("--force", action="store_true",
                         help="write even into hours whose archive already holds other data")
+    parser.add_argument("--marker", type=Path, default=None, metavar="FILE",
+                        help="do nothing if FILE exists; write it (a JSON summary) once the history is loaded — "
+                        "for loading history once, on a fresh platform")
     parser.add_argument("--aggregator", default=DEFAULT_AGGREGATOR, help=argparse.SUPPRESS)
     parser.add_argument("--writer", default=DEFAULT_WRITER, help=argparse.SUPPRESS)
     parser.add_argument("--delivery-stream", default=DEFAULT_DELIVERY_STREAM, help=argparse.SUPPRESS)
@@ -468,6 +472,9 @@ def run_backfill(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from infra.errors import WildrydesError
 
     out = out or sys.stdout
+    if args.marker and args.marker.exists():
+        out.write(f"backfill-history: already loaded ({args.marker} exists)\n")
+        return 0
     clients = Clients.from_environment()
     end = args.end or datetime.now(UTC)
     try:
@@ -478,6 +485,12 @@ def run_backfill(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out.write(f"backfill-history: {report.records} records of {args.unicorns} unicorns, "
               f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC: {report.windows} windows, "
               f"{report.items} DynamoDB items, {report.objects} archive objects\n")
+    if args.marker:
+        args.marker.parent.mkdir(parents=True, exist_ok=True)
+        args.marker.write_text(json.dumps({
+            "hours": report.hours, "unicorns": args.unicorns, "seed": args.seed, "records": report.records,
+            "items": report.items, "objects": report.objects, "loaded_at": datetime.now(UTC).isoformat(),
+        }, indent=2) + "\n")
     return 0
 
 

@@ -4,6 +4,7 @@ the archive's Parquet (DuckDB), and the hours become Glue partitions when materi
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,3 +129,18 @@ def test_materialized_hours_are_glue_partitions_with_footer_metadata(loaded: His
     for partition in partitions:
         dt, hour = partition["Values"]
         assert partition["StorageDescriptor"]["Location"].endswith(f"/raw/dt={dt}/hour={hour}/")
+
+
+def test_cli_with_a_marker_loads_once(loaded: HistoryStack, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    marker = tmp_path / "history" / "loaded.json"
+    end = loaded.report.start - timedelta(hours=2)
+    argv = [sys.executable, "-m", "streaming.history", "--hours", "1", "--unicorns", "2", "--seed", "3",
+            "--end", f"{end:%Y-%m-%d %H:%M}", "--marker", str(marker)]
+    first = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=loaded.stack.env | dict(os.environ))
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "7200 records" in first.stdout and marker.exists()
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=loaded.stack.env | dict(os.environ))
+    assert again.returncode == 0 and "already loaded" in again.stdout

@@ -79,3 +79,4 @@ def test_no_endpoint_or_region_in_the_code_location() -> None:
             if needle == "endpoint_url=" and path.name == "resources.py":
                 continue  # forwards the optional boto3 setting, unset by default
             assert needle not in text, f"{needle} in {path}"
+

@@ -29,28 +29,24 @@ renamed as (
 
 deduplicated as (
 
+    -- Copies of a record are identical (same shard, sequence number and values) and in the same arrival
+    -- partition: grouping on that key keeps one (a hash aggregate, cheaper than a window function).
     select
-        *,
-        row_number() over (
-            partition by dt, hour, shard_id, sequence_number
-            order by arrival_time
-        ) as delivery
+        min(unicorn_name) as unicorn_name,
+        min(status_time) as status_time,
+        min(latitude) as latitude,
+        min(longitude) as longitude,
+        min(distance_m) as distance_m,
+        min(health_points) as health_points,
+        min(magic_points) as magic_points,
+        min(arrival_time) as arrival_time,
+        sequence_number,
+        shard_id,
+        dt,
+        hour
     from renamed
+    group by dt, hour, shard_id, sequence_number
 
 )
 
-select
-    unicorn_name,
-    status_time,
-    latitude,
-    longitude,
-    distance_m,
-    health_points,
-    magic_points,
-    arrival_time,
-    sequence_number,
-    shard_id,
-    dt,
-    hour
-from deduplicated
-where delivery = 1
+select * from deduplicated

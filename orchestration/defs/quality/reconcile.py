@@ -34,20 +34,27 @@ def reconcile_hour(athena: Any, dynamodb: Any, s3: Any, names: StackNames, hour_
     dt, hour = dt_hour(hour_start)
     timings: dict[str, float] = {}
     started = time.monotonic()
+
+    def timed(name: str, fn: Any, *args: Any) -> Any:
+        value = fn(*args)
+        timings[name] = time.monotonic() - started
+        return value
+
+    # The aggregates query is the long pole: DynamoDB is read while it runs, for the unicorns the
+    # (quick) names query finds around the hour.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        aggregates = pool.submit(athena.query_rows,
+        aggregates = pool.submit(timed, "athena_aggregates_s", athena.query_rows,
                                  sources.archive_sql(names.glue_database, names.raw_table, dt, hour, window_s), s3)
-        around = pool.submit(athena.query_rows,
-                             sources.names_sql(names.glue_database, names.raw_table,
-                                               sources.neighbour_days(hour_start)), s3)
-        unicorns = {str(row["name"]) for row in around.result()}
-        timings["athena_names_s"] = time.monotonic() - started
+        around = timed("athena_names_s", athena.query_rows,
+                       sources.names_sql(names.glue_database, names.raw_table, sources.neighbour_days(hour_start)),
+                       s3)
+        unicorns = {str(row["name"]) for row in around}
+        items = timed("dynamodb_s", sources.dynamodb_items, dynamodb, names.sensor_table, unicorns, hour_start)
         archive = sources.archive_aggregates(aggregates.result())
-        timings["athena_aggregates_s"] = time.monotonic() - started
-    unicorns |= {name for name, _ in archive}
-    queried = time.monotonic()
-    items = sources.dynamodb_items(dynamodb, names.sensor_table, unicorns, hour_start)
-    timings["dynamodb_s"] = time.monotonic() - queried
+    late = {name for name, _ in archive} - unicorns
+    if late:  # in the hour but not in the names query's answer (a race with a late delivery): read them too
+        items.update(sources.dynamodb_items(dynamodb, names.sensor_table, late, hour_start))
+    timings["archive_rows_s"] = time.monotonic() - started
     compared = time.monotonic()
     result = reconcile(archive, items)
     timings["compare_s"] = time.monotonic() - compared
