@@ -5,7 +5,9 @@ supervisor; only the gateway talks to it."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
+import ipaddress
 import json
 import logging
 import os
@@ -13,6 +15,9 @@ import signal
 import sys
 import threading
 import time
+import uuid
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,7 @@ from werkzeug.test import EnvironBuilder
 from infra.local import moto_patches
 from infra.local.moto_state import DurableState, JournalEntry
 from infra.local.mutations import is_mutation, operation_name
+from infra.local.routing import service_of
 
 log = logging.getLogger("wildrydes.moto_host")
 
@@ -41,12 +47,65 @@ def _request_body(environ: dict[str, Any]) -> bytes:
     return b""
 
 
+MUTATIONS_HEADER = "X-Wildrydes-Mutations"
+
+
+class MutationCounts:
+    """How many mutations moto has applied, per scope: Glue (one scope), each S3 bucket, and S3 as a
+    whole for requests whose bucket is not in the path. Every response to a Glue or S3 read carries the
+    counts of its scopes, taken before the read is served, with this process's boot id
+    (``X-Wildrydes-Mutations``): two reads with the same value saw the same state of that scope, so a
+    client (the Athena engine) can keep what it read and check it with one cheap request."""
+
+    def __init__(self) -> None:
+        self.boot = uuid.uuid4().hex[:12]
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def scopes(environ: dict[str, Any]) -> tuple[str, ...]:
+        service = service_of(environ.get("HTTP_AUTHORIZATION"), environ.get("HTTP_X_AMZ_TARGET"),
+                             environ.get("QUERY_STRING", ""))
+        if service == "glue":
+            return ("glue",)
+        if service != "s3":
+            return ()
+        host = environ.get("HTTP_HOST", "").rsplit(":", 1)[0].strip("[]")
+        bucket = environ.get("PATH_INFO", "").lstrip("/").split("/", 1)[0]
+        if bucket and _path_style(host):
+            return ("s3", f"s3:{bucket}")
+        return ("s3",)
+
+    def stamp(self, scopes: tuple[str, ...]) -> str:
+        with self._lock:
+            return ":".join([self.boot, *(f"{self._counts.get(s, 0)}" for s in scopes)])
+
+    def bump(self, scopes: tuple[str, ...]) -> None:
+        """After a mutation: the bucket's count when the bucket is known, else all of S3's."""
+        with self._lock:
+            for scope in scopes[-1:]:
+                self._counts[scope] = self._counts.get(scope, 0) + 1
+
+
+def _path_style(host: str) -> bool:
+    """A request to an IP address or plain localhost names its bucket in the path."""
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 class JournalingApp:
-    """WSGI middleware: journal every successful mutation before its response is released."""
+    """WSGI middleware: journal every successful mutation before its response is released; count
+    mutations per scope and stamp reads with the counts (MutationCounts)."""
 
     def __init__(self, app: Any, state: DurableState) -> None:
         self.app = app
         self.state = state
+        self.mutations = MutationCounts()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -55,10 +114,20 @@ class JournalingApp:
         body = _request_body(environ)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        # the stream now holds exactly the body: werkzeug may read it whole rather than copy it in 64 KiB steps
+        environ["wsgi.input_terminated"] = True
         method = environ["REQUEST_METHOD"]
         operation = operation_name(environ.get("HTTP_X_AMZ_TARGET"), body, environ.get("CONTENT_TYPE"))
+        scopes = self.mutations.scopes(environ)
         if not is_mutation(method, operation):
-            return self.app(environ, start_response)
+            if not scopes:
+                return self.app(environ, start_response)
+            stamp = self.mutations.stamp(scopes)
+
+            def stamped(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                return start_response(code, [*headers, (MUTATIONS_HEADER, stamp)], exc_info)
+
+            return self.app(environ, stamped)
         status: list[str] = []
 
         def capture(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -67,7 +136,10 @@ class JournalingApp:
 
         with self.state.lock:
             random_state = self.state.capture_random_state()
-            response = b"".join(self.app(environ, capture))
+            try:
+                response = b"".join(self.app(environ, capture))
+            finally:  # counted even when it failed: a failed request may have changed something
+                self.mutations.bump(scopes)
             if status and status[0][:1] == "2":
                 self.state.append(
                     JournalEntry(
@@ -137,6 +209,85 @@ def _not_implemented(error: NotImplementedError) -> tuple[str, int, dict[str, st
     return json.dumps({"message": f"{error} (has not been implemented)"}), 501, {"Content-Type": "text/plain"}
 
 
+VALUE_CACHE_MIN_BYTES = 1024 * 1024
+VALUE_CACHE_MAX_BYTES = 256 * 1024 * 1024
+
+
+class ValueCache:
+    """moto keeps an object's body in a temporary file and reads all of it for every GET, a ranged one
+    included (then slices): a client reading a 50 MB object in 5 MB ranges makes moto read 500 MB.
+    The bodies of large objects just read are kept here (least recently used first out, bounded), and
+    dropped when the object's body is set again or the object disposed, so a body served from here
+    is always the object's current one."""
+
+    def __init__(self, max_bytes: int = VALUE_CACHE_MAX_BYTES, min_bytes: int = VALUE_CACHE_MIN_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.min_bytes = min_bytes
+        self._entries: OrderedDict[int, tuple[weakref.ref[Any], bytes]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> bytes | None:
+        with self._lock:
+            entry = self._entries.get(id(key))
+            if entry is None or entry[0]() is not key:
+                return None
+            self._entries.move_to_end(id(key))
+            return entry[1]
+
+    def put(self, key: Any, value: bytes) -> None:
+        if len(value) < self.min_bytes or len(value) > self.max_bytes:
+            return
+        with self._lock:
+            self._drop(id(key))
+            self._entries[id(key)] = (weakref.ref(key), value)
+            self._bytes += len(value)
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
+
+    def forget(self, key: Any) -> None:
+        with self._lock:
+            self._drop(id(key))
+
+    def _drop(self, ident: int) -> None:
+        entry = self._entries.pop(ident, None)
+        if entry is not None:
+            self._bytes -= len(entry[1])
+
+
+def cache_large_values(cache: ValueCache) -> None:
+    """Serve moto's S3 object bodies through ``cache``: the getter reads the body (under the object's
+    lock, as moto does) only when it is not cached; the setter and dispose forget it first."""
+    from moto.s3 import models as s3_models
+
+    key_class = s3_models.FakeKey
+    original = key_class.value
+    original_dispose = key_class.dispose
+
+    def get_value(self: Any) -> bytes:
+        with self.lock:
+            cached = cache.get(self)
+            if cached is not None:
+                return cached
+            self._value_buffer.seek(0)
+            value = self._value_buffer.read()
+            cache.put(self, value)
+            return value
+
+    def set_value(self: Any, new_value: bytes) -> None:
+        lock = getattr(self, "lock", None)  # the constructor sets the value before the lock exists
+        with lock if lock is not None else contextlib.nullcontext():
+            cache.forget(self)
+            original.fset(self, new_value)
+
+    def dispose(self: Any, *args: Any, **kwargs: Any) -> Any:
+        cache.forget(self)
+        return original_dispose(self, *args, **kwargs)
+
+    key_class.value = property(get_value, set_value)  # type: ignore[method-assign,assignment]
+    key_class.dispose = dispose  # type: ignore[method-assign]
+
+
 def _snapshot_loop(state: DurableState, stop: threading.Event) -> None:
     last = time.monotonic()
     while not stop.wait(1.0):
@@ -167,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     moto_patches.apply()
+    cache_large_values(ValueCache())
+
     def backend_app(service: str) -> Any:
         flask_app = create_backend_app(service)  # type: ignore[arg-type]
         flask_app.register_error_handler(NotImplementedError, _not_implemented)

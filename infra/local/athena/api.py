@@ -19,9 +19,10 @@ from infra.local.athena.errors import AthenaQueryError, RequestError
 from infra.local.athena.executor import Executor
 from infra.local.athena.objects import folder
 from infra.local.athena.results import ResultFile, decode_token, encode_token, page
-from infra.local.athena.store import FAILED, QUEUED, SUCCEEDED, QueryRecord, QueryStore
+from infra.local.athena.store import FAILED, QUEUED, RUNNING, SUCCEEDED, QueryRecord, QueryStore
 
 ENGINE_VERSION = "Athena engine version 3"
+ANSWER_WAIT_S = 0.2  # how long GetQueryExecution of a running query may wait for it to finish
 MAX_QUERY_LENGTH = 262144
 LOOP_HEADER = "X-Wildrydes-Athena-Engine"
 
@@ -90,6 +91,7 @@ class AthenaApi:
         self.workgroups = workgroups
         self.athena_control = athena_control
         self.account_id = account_id
+        self.answer_wait_s = ANSWER_WAIT_S
         self.operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "StartQueryExecution": self.start_query_execution,
             "GetQueryExecution": self.get_query_execution,
@@ -229,7 +231,12 @@ class AthenaApi:
         return execution
 
     def get_query_execution(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {"QueryExecution": self.execution(self._record(body))}
+        """A running query's answer waits (at most ANSWER_WAIT_S) for the query to finish: the client
+        learns it finished when it does, not a poll interval later, and polls less often meanwhile."""
+        record = self._record(body)
+        if record.state in (QUEUED, RUNNING) and self.answer_wait_s > 0:
+            record = self.store.wait_final(record.id, self.answer_wait_s) or record
+        return {"QueryExecution": self.execution(record)}
 
     def batch_get_query_execution(self, body: dict[str, Any]) -> dict[str, Any]:
         ids = body.get("QueryExecutionIds")

@@ -7,6 +7,8 @@ Glue errors become Athena query errors (TABLE_NOT_FOUND, SCHEMA_NOT_FOUND, ALREA
 from __future__ import annotations
 
 import copy
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +64,7 @@ class TableInfo:
     view_original_text: str | None = None
     description: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    stamp: str | None = None  # Glue's mutation stamp when this was read (see mutation_stamp)
 
     @property
     def qualified(self) -> str:
@@ -146,9 +149,27 @@ def _code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
+MUTATIONS_HEADER = "x-wildrydes-mutations"
+
+
+def mutation_stamp(response: dict[str, Any]) -> str | None:
+    """The local endpoint's count of mutations of what a response was read from (Glue; an S3 bucket),
+    taken before the read was served: two responses with the same stamp saw the same state. None when
+    the endpoint does not say (then nothing is cached)."""
+    headers = (response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    return headers.get(MUTATIONS_HEADER) or None
+
+
+PARTITION_CACHE_ENTRIES = 256
+
+
 class Catalog:
     def __init__(self, glue: Any) -> None:
         self.glue = glue
+        # (database, table, expression) -> (Glue's stamp, partitions): reused by queries while Glue's
+        # stamp is unchanged, i.e. while nothing in Glue has changed (see planned_partitions)
+        self._partitions: OrderedDict[tuple[str, str, str], tuple[str, list[Partition]]] = OrderedDict()
+        self._partitions_lock = threading.Lock()
 
     def _fail(self, error: ClientError, what: str) -> AthenaQueryError:
         code = _code(error)
@@ -204,13 +225,16 @@ class Catalog:
     # ---- tables --------------------------------------------------------------------------
     def get_table(self, database: str, name: str) -> TableInfo | None:
         try:
-            raw = self.glue.get_table(DatabaseName=database.lower(), Name=name.lower())["Table"]
+            response = self.glue.get_table(DatabaseName=database.lower(), Name=name.lower())
         except ClientError as error:
             if _code(error) == "EntityNotFoundException":
                 return None
             raise self._fail(error, f"Reading table {database}.{name}") from None
+        raw = response["Table"]
         raw.setdefault("DatabaseName", database.lower())
-        return table_from_glue(raw)
+        table = table_from_glue(raw)
+        table.stamp = mutation_stamp(response)
+        return table
 
     def require_table(self, database: str, name: str, position: str = "") -> TableInfo:
         table = self.get_table(database, name)
@@ -266,13 +290,37 @@ class Catalog:
     def partitions(self, table: TableInfo, expression: str | None = None) -> list[Partition]:
         return list(self.iter_partitions(table, expression))
 
-    def iter_partitions(self, table: TableInfo, expression: str | None = None) -> Iterator[Partition]:
+    def planned_partitions(self, table: TableInfo, expression: str | None = None) -> list[Partition]:
+        """The partitions a query reads. When Glue's stamp is the one ``table`` was read with (in this
+        query) and the partitions were last read with that same stamp, Glue has not changed since they
+        were read, and they are reused instead of read again (GetPartitions is a slow call)."""
+        key = (table.database, table.name, expression or "")
+        if table.stamp is not None:
+            with self._partitions_lock:
+                cached = self._partitions.get(key)
+                if cached is not None and cached[0] == table.stamp:
+                    self._partitions.move_to_end(key)
+                    return list(cached[1])
+        stamps: list[str | None] = []
+        found = list(self.iter_partitions(table, expression, stamps))
+        if stamps and stamps[0] is not None and all(s == stamps[0] for s in stamps):
+            with self._partitions_lock:
+                self._partitions[key] = (stamps[0], found)
+                self._partitions.move_to_end(key)
+                while len(self._partitions) > PARTITION_CACHE_ENTRIES:
+                    self._partitions.popitem(last=False)
+        return list(found)
+
+    def iter_partitions(self, table: TableInfo, expression: str | None = None,
+                        stamps: list[str | None] | None = None) -> Iterator[Partition]:
         kwargs: dict[str, Any] = {"DatabaseName": table.database, "TableName": table.name}
         if expression:
             kwargs["Expression"] = expression
         try:
             while True:
                 page = self.glue.get_partitions(**kwargs)
+                if stamps is not None:
+                    stamps.append(mutation_stamp(page))
                 for raw in page.get("Partitions", []):
                     location = (raw.get("StorageDescriptor") or {}).get("Location") or ""
                     yield Partition([str(v) for v in raw.get("Values", [])], location, raw)

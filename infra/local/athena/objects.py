@@ -18,6 +18,7 @@ import os
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from typing import Any
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from infra.local.athena.catalog import mutation_stamp
 from infra.local.athena.errors import AthenaQueryError
 
 log = logging.getLogger("wildrydes.athena.objects")
@@ -37,6 +39,7 @@ _MULTIPART_CHUNK = 32 * 1024 * 1024
 _SINGLE_PUT_LIMIT = 48 * 1024 * 1024
 _TRANSFER = TransferConfig(multipart_threshold=_SINGLE_PUT_LIMIT, multipart_chunksize=_MULTIPART_CHUNK,
                            max_concurrency=8)
+LISTING_CACHE_ENTRIES = 1024
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,40 @@ class ObjectStore:
         self._pins: dict[Path, int] = {}
         self._lock = threading.Lock()
         self._cached_bytes = sum(p.stat().st_size for p in self.cache_dir.rglob("*") if p.is_file())
+        # location -> (the bucket's mutation stamp, objects): see planned_list
+        self._listings: OrderedDict[str, tuple[str, list[S3Object]]] = OrderedDict()
+        self._listings_lock = threading.Lock()
 
     # ---- listing -------------------------------------------------------------------------
-    def list(self, url: str, recursive: bool = True) -> list[S3Object]:
+    def bucket_stamp(self, bucket: str) -> str | None:
+        """The local endpoint's count of mutations of the bucket (HeadBucket, a cheap call)."""
+        try:
+            return mutation_stamp(self.s3.head_bucket(Bucket=bucket))
+        except ClientError:
+            return None
+
+    def planned_list(self, url: str) -> list[S3Object]:
+        """The objects under a location a query reads (recursively). A listing is reused while the
+        bucket's mutation stamp is the one it was listed with, i.e. while no object of the bucket has
+        been written or deleted since; the stamp costs one HeadBucket instead of a listing."""
+        with self._listings_lock:
+            cached = self._listings.get(url)
+        if cached is not None and self.bucket_stamp(parse_s3_url(folder(url))[0]) == cached[0]:
+            with self._listings_lock:
+                if url in self._listings:
+                    self._listings.move_to_end(url)
+            return list(cached[1])
+        stamps: list[str | None] = []
+        objects = self.list(url, stamps=stamps)
+        if stamps and stamps[0] is not None and all(s == stamps[0] for s in stamps):
+            with self._listings_lock:
+                self._listings[url] = (stamps[0], objects)
+                self._listings.move_to_end(url)
+                while len(self._listings) > LISTING_CACHE_ENTRIES:
+                    self._listings.popitem(last=False)
+        return list(objects)
+
+    def list(self, url: str, recursive: bool = True, stamps: list[str | None] | None = None) -> list[S3Object]:
         bucket, prefix = parse_s3_url(folder(url))
         if prefix == "/":
             prefix = ""
@@ -103,6 +137,8 @@ class ObjectStore:
         try:
             while True:
                 page = self.s3.list_objects_v2(**kwargs)
+                if stamps is not None:
+                    stamps.append(mutation_stamp(page))
                 for item in page.get("Contents", []):
                     if is_data_key(item["Key"], prefix):
                         objects.append(S3Object(bucket, item["Key"], int(item["Size"]), item["ETag"].strip('"')))
@@ -118,12 +154,13 @@ class ObjectStore:
             raise AthenaQueryError("S3_ERROR", f"Listing {url} failed: {error}") from None
         return objects
 
-    def list_many(self, urls: list[str]) -> dict[str, list[S3Object]]:
-        """List several locations in parallel."""
+    def list_many(self, urls: list[str], planned: bool = False) -> dict[str, list[S3Object]]:
+        """List several locations in parallel (``planned``: for a query, see planned_list)."""
         unique = list(dict.fromkeys(urls))
+        lister = self.planned_list if planned else self.list
         if len(unique) == 1:
-            return {unique[0]: self.list(unique[0])}
-        return dict(zip(unique, self._pool.map(self.list, unique), strict=True))
+            return {unique[0]: lister(unique[0])}
+        return dict(zip(unique, self._pool.map(lister, unique), strict=True))
 
     def has_objects(self, url: str) -> bool:
         bucket, prefix = parse_s3_url(folder(url))

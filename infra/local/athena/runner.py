@@ -231,7 +231,7 @@ class Runner:
         if pruning.projection_enabled(table):
             return pruning.projected_partitions(table, conditions)
         expression = pruning.glue_expression(conditions, table.partition_keys)
-        found = self.services.catalog.partitions(table, expression)
+        found = self.services.catalog.planned_partitions(table, expression)
         return pruning.prune(found, table.partition_keys, conditions)
 
     def plan_scans(self, ctx: QueryContext, resolved: Resolved) -> list[TableScan]:
@@ -251,7 +251,7 @@ class Runner:
                 if not request.conditions and table.location and not pruning.projection_enabled(table):
                     root = folder(table.location)
                     if root not in speculative:
-                        speculative[root] = self._pool.submit(objects.list, root)
+                        speculative[root] = self._pool.submit(objects.planned_list, root)
         scans: list[TableScan] = []
         for index, request in enumerate(resolved.scans):
             if index in partitions:
@@ -272,7 +272,7 @@ class Runner:
                     locations.append(root)
             else:
                 locations += own
-        listed = objects.list_many(locations) if locations else {}
+        listed = objects.list_many(locations, planned=True) if locations else {}
         for root, future in speculative.items():
             listed[root] = future.result()
         for index, scan in enumerate(scans):

@@ -123,6 +123,8 @@ class QueryStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._changed = threading.Condition()
+        self._changes = 0
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -188,7 +190,27 @@ class QueryStore:
             sql += f" AND state IN ({marks})"
             params.update({f"__s{i}": s for i, s in enumerate(only_if_state)})
         with self._tx() as db:
-            return db.execute(sql, params).rowcount > 0
+            changed = db.execute(sql, params).rowcount > 0
+        if changed:
+            with self._changed:
+                self._changes += 1
+                self._changed.notify_all()
+        return changed
+
+    def wait_final(self, query_id: str, timeout: float) -> QueryRecord | None:
+        """The query's record once it is in a final state, or as it is after ``timeout`` seconds (for
+        GetQueryExecution to answer as soon as a query finishes rather than at the client's next poll)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._changed:
+                seen = self._changes
+            record = self.get(query_id)
+            remaining = deadline - time.monotonic()
+            if record is None or record.final or remaining <= 0:
+                return record
+            with self._changed:
+                if self._changes == seen:
+                    self._changed.wait(remaining)
 
     # ---- reads ---------------------------------------------------------------------------
     def get(self, query_id: str) -> QueryRecord | None:
