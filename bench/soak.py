@@ -1,0 +1,296 @@
+"""Soak: the whole local platform for 30 minutes at a steady rate. Reports the achieved rate, the delay from
+a window's end to its item in DynamoDB (p50/p99, sampled unicorns), the map's data latency (a reader at the
+stream's tip, as the map reads it), the delivery delay to S3 (object written − its oldest record's arrival),
+each process's CPU and memory over time (an SVG plot) and completeness at the end (records acknowledged vs
+counted in DynamoDB vs rows archived).
+
+``python -m bench soak [--rate 4000] [--minutes 30] [--unicorns 1000] [--quick]``
+Results: bench/results/soak.json, .md and .svg (soak-quick.* with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from bench import RESULTS_DIR
+from bench.pipeline import ResourceSampler, component_pids
+from tests.stack import LocalStack, started_stack
+
+NAME = "soak"
+DESCRIPTION = "30 minutes of the whole platform: rate, delays (DynamoDB, map, S3), CPU/memory over time, completeness"
+TABLE = "UnicornSensorData"
+SAMPLED_UNICORNS = 20
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench soak", description=DESCRIPTION)
+    parser.add_argument("--rate", type=float, default=4000, help="records/s (default 4000)")
+    parser.add_argument("--unicorns", type=int, default=1000)
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--quick", action="store_true", help="3 minutes at 1,000 records/s")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rate, args.unicorns, args.minutes = 1000, 200, 3.0
+    return args
+
+
+def percentiles(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"n": 0, "p50": None, "p99": None, "max": None}
+    ordered = sorted(values)
+    return {"n": len(ordered), "p50": round(statistics.median(ordered), 3),
+            "p99": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 3), "max": round(ordered[-1], 3)}
+
+
+class Watcher(threading.Thread):
+    """Runs ``probe`` every ``every`` seconds until stopped."""
+
+    def __init__(self, probe: Any, every: float) -> None:
+        super().__init__(daemon=True)
+        self.probe, self.every = probe, every
+        self.stop = threading.Event()
+        self.errors = 0
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            try:
+                self.probe()
+            except Exception:  # noqa: BLE001 - a probe error is counted, the soak goes on
+                self.errors += 1
+
+
+class ItemDelays:
+    """Queries a sample of unicorns for new items; delay = first seen − the item's WindowEnd."""
+
+    def __init__(self, stack: LocalStack, names: list[str], since: str) -> None:
+        self.dynamodb = stack.client("dynamodb")
+        self.names, self.since = names, since
+        self.seen: dict[tuple[str, str], float] = {}
+        self.delays: list[float] = []
+
+    def probe(self) -> None:
+        for name in self.names:
+            page = self.dynamodb.query(
+                TableName=TABLE, KeyConditionExpression="#n = :n AND StatusTime >= :t",
+                ExpressionAttributeNames={"#n": "Name"},
+                ExpressionAttributeValues={":n": {"S": name}, ":t": {"S": self.since}})
+            now = time.time()
+            for item in page["Items"]:
+                key = (name, item["StatusTime"]["S"])
+                if key in self.seen:
+                    continue
+                self.seen[key] = now
+                end = item["WindowEnd"]["S"][:19].replace("T", " ")
+                self.delays.append(now - datetime.strptime(end, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp())
+
+
+class MapLatency:
+    """Reads the stream's tip once a second as the live map does; latency = read time − arrival time."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.kinesis = stack.client("kinesis")
+        self.iterators: dict[str, str] = {}
+        self.latencies: list[float] = []
+
+    def probe(self) -> None:
+        if not self.iterators:
+            for shard in self.kinesis.list_shards(StreamName="wildrydes")["Shards"]:
+                self.iterators[shard["ShardId"]] = self.kinesis.get_shard_iterator(
+                    StreamName="wildrydes", ShardId=shard["ShardId"], ShardIteratorType="LATEST")["ShardIterator"]
+        for shard_id, iterator in list(self.iterators.items()):
+            page = self.kinesis.get_records(ShardIterator=iterator, Limit=10000)
+            now = time.time()
+            if page["Records"]:
+                self.latencies.append(now - page["Records"][-1]["ApproximateArrivalTimestamp"].timestamp())
+            self.iterators[shard_id] = page["NextShardIterator"]
+
+
+class DeliveryDelays:
+    """New archive objects: delay = object written − the arrival of its oldest and newest records."""
+
+    def __init__(self, stack: LocalStack, bucket: str) -> None:
+        self.s3, self.bucket = stack.client("s3"), bucket
+        self.known: set[str] = set()
+        self.oldest: list[float] = []
+        self.newest: list[float] = []
+        self.rows = 0
+
+    def probe(self) -> None:
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix="raw/"):
+            for obj in page.get("Contents", []):
+                if obj["Key"] in self.known:
+                    continue
+                self.known.add(obj["Key"])
+                body = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
+                arrivals = pq.read_table(io.BytesIO(body), columns=["arrivaltime"]).column(0)
+                self.rows += len(arrivals)
+                written = obj["LastModified"].timestamp()
+                times = [(t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp()
+                         for t in arrivals.to_pylist() if t is not None]
+                if times:
+                    self.oldest.append(written - min(times))
+                    self.newest.append(written - max(times))
+
+
+def count_items(stack: LocalStack) -> int:
+    dynamodb = stack.client("dynamodb")
+    kwargs: dict[str, Any] = {"TableName": TABLE, "ProjectionExpression": "RecordCount"}
+    total = 0
+    while True:
+        page = dynamodb.scan(**kwargs)
+        total += sum(int(i["RecordCount"]["N"]) for i in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return total
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from streaming.producer.simulation import unicorn_names
+
+    work = Path(tempfile.mkdtemp(prefix="wildrydes-bench-soak-", dir="/tmp"))
+    results: dict[str, Any] = {"settings": vars(args), "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                               "cpus": os.cpu_count()}
+    # The template's defaults (60-s windows and buffers), except batches as large as the stream allows.
+    for stack in started_stack(work, ["--no-producer", "--parameter", "AggregatorBatchSize=10000"]):
+        bucket = json.loads((stack.data_dir / "deploy" / "outputs.json").read_text())["Outputs"]["ArchiveBucketName"]
+        since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        items = ItemDelays(stack, unicorn_names(args.unicorns)[:SAMPLED_UNICORNS], since)
+        tip = MapLatency(stack)
+        delivery = DeliveryDelays(stack, bucket)
+        watchers = [Watcher(items.probe, 1.0), Watcher(tip.probe, 1.0), Watcher(delivery.probe, 15.0)]
+        producer = subprocess.Popen(
+            [sys.executable, "-m", "infra.cli", "produce", "--unicorns", str(args.unicorns),
+             "--rate", str(args.rate / args.unicorns), "--duration", str(args.minutes * 60), "--seed", "5",
+             "--in-flight", "4"], env={**os.environ, **stack.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        sampler = ResourceSampler({**component_pids(stack), "producer": producer.pid})
+        for thread in [sampler, *watchers]:
+            thread.start()
+        started = time.time()
+        out, err = producer.communicate(timeout=args.minutes * 60 + 900)
+        produced_for = time.time() - started
+        summary = out.strip().splitlines()[-1] if out.strip() else err.strip()[-500:]
+        match = re.match(r"produce: (\d+) records acknowledged", summary)
+        acknowledged = int(match.group(1)) if match else None
+        # Drain: the last windows close, the last Firehose buffer is written.
+        deadline = time.time() + 300
+        counted = 0
+        while time.time() < deadline:
+            counted = count_items(stack)
+            with contextlib.suppress(Exception):
+                delivery.probe()
+            if acknowledged is not None and counted >= acknowledged and delivery.rows >= acknowledged:
+                break
+            time.sleep(10)
+        sampler.stop.set()
+        for watcher in watchers:
+            watcher.stop.set()
+        results.update({
+            "producer": {"exit": producer.returncode, "summary": summary, "seconds": round(produced_for, 1)},
+            "rate": {"target_per_s": args.rate, "achieved_per_s": round((acknowledged or 0) / produced_for, 1)},
+            "completeness": {"acknowledged": acknowledged, "counted_in_dynamodb": counted,
+                             "archived_rows": delivery.rows,
+                             "lost_in_dynamodb": None if acknowledged is None else acknowledged - counted,
+                             "missing_in_archive": None if acknowledged is None else acknowledged - delivery.rows},
+            "window_end_to_dynamodb_s": percentiles(items.delays),
+            "map_latency_s": percentiles(tip.latencies),
+            "s3_delivery_oldest_record_s": percentiles(delivery.oldest),
+            "s3_delivery_newest_record_s": percentiles(delivery.newest),
+            "probe_errors": sum(w.errors for w in watchers),
+            "samples": sampler.samples,
+        })
+    return results
+
+
+def svg_plot(samples: list[dict[str, Any]], metric: str, title: str, unit: str) -> str:
+    """A small line chart of one metric per process over time (no plotting library needed)."""
+    names = sorted({k for s in samples for k in s if k != "t"})
+    if not samples:
+        return ""
+    t0 = samples[0]["t"]
+    width, height, left, bottom = 760, 260, 60, 30
+    top = max((s[n][metric] for s in samples for n in names if n in s), default=1.0) or 1.0
+    span = max(samples[-1]["t"] - t0, 1.0)
+    colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+              "#17becf"]
+    parts = [f'<g><text x="{left}" y="16" font-size="14">{title}</text>',
+             f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#444"/>',
+             f'<line x1="{left}" y1="24" x2="{left}" y2="{height - bottom}" stroke="#444"/>',
+             f'<text x="4" y="30" font-size="11">{top:.0f} {unit}</text>',
+             f'<text x="4" y="{height - bottom}" font-size="11">0</text>',
+             f'<text x="{width - 90}" y="{height - 8}" font-size="11">{span / 60:.0f} min</text>']
+    for i, name in enumerate(names):
+        points = " ".join(
+            f"{left + (s['t'] - t0) / span * (width - left - 10):.1f},"
+            f"{height - bottom - s[name][metric] / top * (height - bottom - 24):.1f}" for s in samples if name in s)
+        color = colors[i % len(colors)]
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{points}"/>')
+        parts.append(f'<text x="{width - 130}" y="{36 + 13 * i}" font-size="11" fill="{color}">{name}</text>')
+    parts.append("</g>")
+    return "\n".join(parts)
+
+
+def render_svg(samples: list[dict[str, Any]]) -> str:
+    cpu = svg_plot(samples, "cpu_percent", "CPU per process (% of one core)", "%")
+    rss = svg_plot(samples, "rss_mb", "Memory per process (RSS, MB)", "MB")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="760" height="540" font-family="sans-serif">\n{cpu}\n'
+            f'<g transform="translate(0,275)">\n{rss}\n</g>\n</svg>\n')
+
+
+def render_markdown(r: dict[str, Any], svg_name: str) -> str:
+    def fmt(p: dict[str, Any]) -> str:
+        return f"p50 {p['p50']} s, p99 {p['p99']} s, max {p['max']} s (n={p['n']})"
+
+    lines = [f"# Soak ({r['date']}, {r['cpus']} cores)", "",
+             f"- target {r['rate']['target_per_s']:,.0f} records/s for {r['settings']['minutes']} min, achieved "
+             f"{r['rate']['achieved_per_s']:,.0f} records/s ({r['settings']['unicorns']} unicorns)",
+             f"- completeness: {r['completeness']}",
+             f"- window end → item in DynamoDB ({SAMPLED_UNICORNS} sampled unicorns): "
+             f"{fmt(r['window_end_to_dynamodb_s'])}",
+             f"- map data latency (stream tip read once a second): {fmt(r['map_latency_s'])}",
+             f"- delivery to S3, object written − oldest record's arrival: {fmt(r['s3_delivery_oldest_record_s'])}",
+             f"- delivery to S3, object written − newest record's arrival: {fmt(r['s3_delivery_newest_record_s'])}",
+             f"- probe errors: {r['probe_errors']}", "", f"![CPU and memory per process]({svg_name})", "",
+             "| process | CPU % mean | CPU % max | RSS MB first | RSS MB last | RSS MB max |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    samples = r["samples"]
+    for name in sorted({k for s in samples for k in s if k != "t"}):
+        series = [s[name] for s in samples if name in s]
+        cpu = [x["cpu_percent"] for x in series]
+        rss = [x["rss_mb"] for x in series]
+        lines.append(f"| {name} | {statistics.mean(cpu):.1f} | {max(cpu):.1f} | {rss[0]:.0f} | {rss[-1]:.0f} | "
+                     f"{max(rss):.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    results = run(args)
+    stem = "soak-quick" if args.quick else "soak"
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(results, indent=2))
+    (RESULTS_DIR / f"{stem}.svg").write_text(render_svg(results["samples"]))
+    (RESULTS_DIR / f"{stem}.md").write_text(render_markdown(results, f"{stem}.svg"))
+    print(render_markdown(results, f"{stem}.svg"))
+    complete = results["completeness"]
+    return 0 if complete["lost_in_dynamodb"] == 0 and complete["missing_in_archive"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
