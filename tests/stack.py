@@ -58,7 +58,9 @@ class LocalStack:
             config=Config(retries={"max_attempts": 2, "mode": "standard"}, **config),
         )
 
-    def start(self, timeout: float = 90.0) -> None:
+    def start(self, timeout: float | None = None) -> None:
+        # With Dagster, `local up` is ready once the webserver has loaded the code location: minutes on a busy machine.
+        timeout = timeout or (400.0 if "--dagster-port" in self.extra_args else 90.0)
         env = {**os.environ, **self.env}
         log = self.log_path.open("ab")
         # Dagster and the history loader only where a test asks for them (they cost a minute of CPU).
@@ -135,9 +137,12 @@ class LocalStack:
 def started_stack(tmp: Path, extra_args: list[str] | None = None) -> Iterator[LocalStack]:
     stack = LocalStack(data_dir=tmp / "data", port=free_port(), log_path=tmp / "stack.log",
                        extra_args=extra_args or [])
-    stack.start()
     try:
+        stack.start()
         yield stack
     finally:
         if stack.process and stack.process.poll() is None:
-            stack.stop()
+            try:
+                stack.stop()
+            except subprocess.TimeoutExpired:
+                stack.kill_all()

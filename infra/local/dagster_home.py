@@ -2,7 +2,7 @@
 
 ``prepare_home(data_dir)`` (called by `wildrydes local up` before it starts the webserver and the daemon)
 creates the directory with a ``dagster.yaml`` (SQLite storage in the directory, at most two runs at a
-time — a laptop-sized queue — and no telemetry) and fixes the platform's partition start date once, in
+time — a laptop-sized queue —, run monitoring and retries of crashed runs, no telemetry) and fixes the platform's partition start date once, in
 ``start_date``; `local up` hands it to Dagster as ``WILDRYDES_START_DATE``, the variable the code
 location reads, so the partitions do not move from one start to the next. Existing files are kept.
 """
@@ -17,6 +17,15 @@ DAGSTER_YAML = """\
 # Written once by infra/local/dagster_home.py; edit freely.
 run_queue:
   max_concurrent_runs: 2
+# A run whose worker died (a killed process, a crashed machine) is noticed and run again; a run that failed
+# on its own (e.g. a red blocking check) is not retried.
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
+run_retries:
+  enabled: true
+  max_retries: 2
+  retry_on_asset_or_op_failure: false
 telemetry:
   enabled: false
 """

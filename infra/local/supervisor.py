@@ -111,6 +111,7 @@ class Supervisor:
         self.echo = echo
         self.components: list[Component] = []
         self.stopping = threading.Event()
+        self._lock = threading.Lock()  # no component is launched while (or after) the platform stops
         self.logs_dir = settings.data_dir / "logs"
         self.run_files = RunFiles(settings.data_dir)
         self.started_at = time.time()
@@ -185,8 +186,11 @@ class Supervisor:
 
     def add(self, component: Component) -> None:
         """Start one more component once the platform is up (e.g. the producer after the deploy)."""
-        self.components.append(component)
-        self._launch(component)
+        with self._lock:
+            if self.stopping.is_set():
+                raise WildrydesError(f"not starting {component.name}: the platform is stopping")
+            self.components.append(component)
+            self._launch(component)
         self._wait_ready(component)
         self.record()
 
@@ -248,8 +252,11 @@ class Supervisor:
                           f"restarting in {backoff:.1f}s")
                 if self.stopping.wait(backoff):
                     return
-                component.restarts += 1
-                self._launch(component)
+                with self._lock:
+                    if self.stopping.is_set():
+                        return
+                    component.restarts += 1
+                    self._launch(component)
                 try:
                     self._wait_ready(component)
                 except WildrydesError as error:
@@ -257,7 +264,8 @@ class Supervisor:
                 self.record()
 
     def stop(self) -> None:
-        self.stopping.set()
+        with self._lock:
+            self.stopping.set()
         for component in reversed(self.components):
             process = component.process
             if process is None or process.poll() is not None:
