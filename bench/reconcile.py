@@ -187,14 +187,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one linear scrip
     from orchestration.defs.platform.stack import load_names
     from orchestration.defs.quality.reconcile import reconcile_hour
     from streaming.history import Clients, discover
-    from tests.orchestration_stack import allow_object_writes, environment
+    from tests.orchestration_stack import environment
     from tests.stack import started_stack
 
     result = Result(machine=f"{platform.node()} {os.cpu_count()} CPUs", when=datetime.now(UTC).isoformat(),
                     unicorns=args.unicorns, hour_records=0, hour_items=0)
     with tempfile.TemporaryDirectory() as tmp:
         for stack in started_stack(Path(tmp), ["--no-producer"]):
-            allow_object_writes(stack)
             with environment({**stack.env, "WILDRYDES_DBT_THREADS": "2"}):
                 clients = Clients.from_environment()
                 dep = discover(clients)

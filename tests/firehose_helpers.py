@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from botocore.exceptions import ClientError
 
 from infra.config import REPO_ROOT
 from tests.stack import LocalStack
@@ -96,20 +95,6 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
-
-
-def allow_object_writes(s3: Any, bucket: str) -> bool:
-    """moto 5.2.5 evaluates the bucket policy's ``DenyInsecureTransport`` statement without its Condition
-    and refuses every object write (403). Drops the policy if so; True if it had to."""
-    try:
-        s3.put_object(Bucket=bucket, Key="_probe", Body=b"")
-        s3.delete_object(Bucket=bucket, Key="_probe")
-        return False
-    except ClientError as error:
-        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 403:
-            raise
-    s3.delete_bucket_policy(Bucket=bucket)
     return True
 
 

@@ -50,30 +50,9 @@ class HistoryStack:
         return [f"{self.report.start + timedelta(hours=h):%Y-%m-%d-%H}:00" for h in range(HOURS)]
 
 
-def allow_object_writes(stack: LocalStack) -> list[str]:
-    """moto 5.2.5 applies the buckets' DenyInsecureTransport statement without its Condition and refuses
-    every object write over http (403). Until the platform fixes that, drop the policy where it bites
-    (the Firehose tests do the same). Returns the buckets whose policy was dropped."""
-    from botocore.exceptions import ClientError
-
-    s3 = stack.client("s3")
-    dropped = []
-    for bucket in (b["Name"] for b in s3.list_buckets()["Buckets"]):
-        try:
-            s3.put_object(Bucket=bucket, Key="_probe", Body=b"")
-            s3.delete_object(Bucket=bucket, Key="_probe")
-        except ClientError as error:
-            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 403:
-                raise
-            s3.delete_bucket_policy(Bucket=bucket)
-            dropped.append(bucket)
-    return dropped
-
-
 def started_history_stack(tmp: Path, extra: list[str] | None = None, hours: int = HOURS,
                           unicorns: int = UNICORNS) -> Iterator[HistoryStack]:
     for stack in started_stack(tmp, ["--no-producer", *(extra or [])]):
-        allow_object_writes(stack)
         start = history_end() - timedelta(hours=hours)
         with environment({**stack.env, "WILDRYDES_START_DATE": f"{start - timedelta(days=1):%Y-%m-%d}"}):
             report = load_history(hours, unicorns, SEED, history_end())

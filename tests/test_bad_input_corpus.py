@@ -41,7 +41,6 @@ from tests.bad_inputs import (
 from tests.firehose_helpers import (
     ARCHIVE_STREAM,
     Archive,
-    allow_object_writes,
     read_stream,
     set_destination,
     wait_for_version,
@@ -78,7 +77,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 @pytest.fixture(scope="module")
 def bucket(stack: LocalStack) -> str:
     name = outputs(stack)["ArchiveBucketName"]
-    allow_object_writes(stack.client("s3"), name)
     # The processor buffers 60 s before invoking the transform (AWS's default); shortened as an operator would.
     version = set_destination(stack.client("firehose"), ARCHIVE_STREAM, processor_interval_s=1)
     wait_for_version(stack.data_dir, ARCHIVE_STREAM, version)

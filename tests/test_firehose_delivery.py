@@ -23,7 +23,6 @@ from tests.firehose_helpers import (
     ARCHIVE_STREAM,
     Archive,
     FirehoseProcess,
-    allow_object_writes,
     read_stream,
     set_destination,
     wait_for_version,
@@ -49,7 +48,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 def bucket(stack: LocalStack) -> str:
     outputs = json.loads((stack.data_dir / "deploy" / "outputs.json").read_text())["Outputs"]
     name = outputs["ArchiveBucketName"]
-    allow_object_writes(stack.client("s3"), name)
     return name
 
 
