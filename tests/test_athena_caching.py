@@ -1,7 +1,8 @@
-"""What the local Athena engine keeps between queries (Glue partitions, S3 listings) is checked against
-the local endpoint's mutation stamps: queries through the Athena API on a real local stack see every
-change to tables, partitions and objects made between them, whoever made it. Also: the moto host's stamps
-and its cache of large object bodies, and GetQueryExecution answering when a query finishes."""
+"""The engine's performance paths, on a real local stack. What the engine keeps between queries (Glue
+partitions, S3 listings) is checked against the local endpoint's mutation stamps: queries through the
+Athena API see every change to tables, partitions and objects made between them, whoever made it. Also:
+the moto host's stamps and its cache of large object bodies, GetQueryExecution answering when a query
+finishes, and large CSV results uploaded in parts while the query runs (whole, or not at all)."""
 
 from __future__ import annotations
 
@@ -219,3 +220,33 @@ def test_get_query_execution_of_a_finished_query_answers_at_once(client: Any) ->
     started = time.monotonic()
     again = client.get_query_execution(QueryExecutionId=execution["QueryExecutionId"])["QueryExecution"]
     assert again["Status"]["State"] == SUCCEEDED and time.monotonic() - started < 5.0
+
+
+def test_a_large_result_goes_up_in_parts_and_is_athenas_csv(athena: AthenaStack, client: Any) -> None:
+    rows = 100_000  # ~21 MB of CSV: more than one 16 MiB part
+    execution, page = succeeded(client, "SELECT x, lpad(CAST(x AS varchar), 200, 'y') AS s, "
+                                        "CASE WHEN x % 7 = 0 THEN NULL ELSE x / 2 END AS h "
+                                        f"FROM UNNEST(sequence(1, {rows})) AS t(x) ORDER BY x")
+    assert page[:3] == [["x", "s", "h"], ["1", "y" * 199 + "1", "0"], ["2", "y" * 199 + "2", "1"]]
+    bucket, key = execution["ResultConfiguration"]["OutputLocation"][5:].split("/", 1)
+    body = athena.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    expected = ['"x","s","h"'] + [
+        f'"{x}","{str(x).rjust(200, "y")}",' + ("" if x % 7 == 0 else f'"{x // 2}"') for x in range(1, rows + 1)]
+    assert len(body) > 16 * 1024 * 1024
+    assert body == "\n".join(expected) + "\n"
+
+
+def test_a_large_result_that_fails_midway_leaves_no_object(athena: AthenaStack, client: Any) -> None:
+    s3 = athena.client("s3")
+    before = _stamp(s3.head_bucket(Bucket=RESULTS_BUCKET))
+    # the failing rows come after more than a part's worth of CSV (rows in order, converted as they stream)
+    execution = run_query(client, "SELECT x, s, CAST(CASE WHEN x > 250000 THEN 'not a number' ELSE '1' END "
+                                  "AS integer) AS bad FROM (SELECT x, lpad(CAST(x AS varchar), 200, 'y') AS s "
+                                  "FROM UNNEST(sequence(1, 300000)) AS t(x) ORDER BY x LIMIT 300000)")
+    assert execution["Status"]["State"] == "FAILED", execution["Status"]
+    bucket, key = execution["ResultConfiguration"]["OutputLocation"][5:].split("/", 1)
+    assert bucket == RESULTS_BUCKET
+    assert _stamp(s3.head_bucket(Bucket=bucket)) != before  # parts were written, then the upload aborted
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=bucket, Key=key)
+    assert not [u for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) if u["Key"] == key]

@@ -24,6 +24,8 @@ from infra.local.athena.types import athena_column_info
 
 log = logging.getLogger("wildrydes.athena.executor")
 
+CSV_PART_BYTES = 16 * 1024 * 1024  # a query's CSV result goes up in parts of this size while it runs
+
 
 class Executor:
     def __init__(self, store: QueryStore, services: Services, results_dir: Path, workers: int,
@@ -67,6 +69,9 @@ class Executor:
             output_location=output_folder, workgroup=record.workgroup, services=self.services,
             parameters=list(record.parameters or []),
         )
+        location = f"{output_folder}{record.id}.csv"
+        ctx.open_csv_upload = lambda names: results.CsvUpload(self.objects, location, names, self._io.submit,
+                                                              CSV_PART_BYTES)
         with self._lock:
             self._jobs[record.id] = ctx
         self._pool.submit(self._run, record, ctx)
@@ -133,10 +138,12 @@ class Executor:
                          outcome.substatement_type, ran - started, phases, time.time() - ran,
                          outcome.text.num_rows if outcome.text is not None else 0)
             except AthenaQueryError as error:
+                self._abort_upload(ctx)
                 self._fail(record, ctx, error, started)
                 return
             except Exception as error:  # a bug: report it as Athena reports internal errors
                 log.exception("query %s failed unexpectedly", record.id)
+                self._abort_upload(ctx)
                 self._fail(record, ctx, AthenaQueryError("GENERIC_INTERNAL_ERROR", f"{type(error).__name__}: {error}"),
                            started)
                 return
@@ -172,23 +179,35 @@ class Executor:
                           athena_error=error.athena_error(), completed=completed, scanned=ctx.scanned,
                           engine_ms=int((completed - started) * 1000))
 
+    @staticmethod
+    def _abort_upload(ctx: QueryContext) -> None:
+        upload, ctx.csv_upload = ctx.csv_upload, None
+        if upload is not None:
+            upload.abort()
+
     def _write_results(self, record: QueryRecord, ctx: QueryContext, outcome: Outcome) -> str:
         """The result object and its metadata in S3, and the local copy GetQueryResults pages from."""
         location = f"{ctx.output_location}{record.id}.{outcome.kind}"
         text = outcome.text
-        if outcome.kind == "csv":
-            body = results.csv_bytes(text, outcome.names) if text is not None and outcome.names else b""
-        else:
-            body = results.txt_bytes(text) if text is not None else b""
         column_info = [athena_column_info(n, t) for n, t in zip(outcome.names, outcome.duck_types, strict=True)]
-        uploads = [
-            self._io.submit(self.objects.put, location, body, "text/csv" if outcome.kind == "csv" else "text/plain"),
-            self._io.submit(self.objects.put, f"{location}.metadata", results.metadata_bytes(column_info)),
-        ]
+        uploads = [self._io.submit(self.objects.put, f"{location}.metadata", results.metadata_bytes(column_info))]
+        streamed = ctx.csv_upload if outcome.kind == "csv" else None
+        if streamed is None:
+            if outcome.kind == "csv":
+                body = results.csv_bytes(text, outcome.names) if text is not None and outcome.names else b""
+            else:
+                body = results.txt_bytes(text) if text is not None else b""
+            uploads.append(self._io.submit(self.objects.put, location, body,
+                                           "text/csv" if outcome.kind == "csv" else "text/plain"))
         if text is not None and text.num_rows:
-            results.ResultFile(self.results_dir / f"{record.id}.arrow").write(text)
-        for upload in uploads:
-            upload.result()
+            uploads.append(self._io.submit(results.ResultFile(self.results_dir / f"{record.id}.arrow").write, text))
+        try:
+            if streamed is not None:  # the rest of the CSV, then the upload completed (here: it waits for parts)
+                streamed.finish()
+                ctx.csv_upload = None
+        finally:
+            for upload in uploads:
+                upload.result()
         if outcome.manifest is not None:
             manifest = f"{ctx.output_location}{record.id}-manifest.csv"
             self.objects.put(manifest, "".join(f"{url}\n" for url in outcome.manifest).encode(), "text/csv")

@@ -285,6 +285,33 @@ class ObjectStore:
                     from None
             raise AthenaQueryError("S3_ERROR", f"Unable to write {url}: {error}") from None
 
+    def start_multipart(self, url: str, content_type: str = "application/octet-stream") -> str:
+        bucket, key = parse_s3_url(url)
+        try:
+            return str(self.s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"])
+        except ClientError as error:
+            raise AthenaQueryError("S3_ERROR", f"Unable to write {url}: {error}") from None
+
+    def put_part(self, url: str, upload_id: str, number: int, body: bytes) -> dict[str, Any]:
+        bucket, key = parse_s3_url(url)
+        try:
+            response = self.s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body)
+        except ClientError as error:
+            raise AthenaQueryError("S3_ERROR", f"Unable to write {url}: {error}") from None
+        return {"PartNumber": number, "ETag": response["ETag"]}
+
+    def complete_multipart(self, url: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+        bucket, key = parse_s3_url(url)
+        try:
+            self.s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
+                                              MultipartUpload={"Parts": parts})
+        except ClientError as error:
+            raise AthenaQueryError("S3_ERROR", f"Unable to write {url}: {error}") from None
+
+    def abort_multipart(self, url: str, upload_id: str) -> None:
+        bucket, key = parse_s3_url(url)
+        self.s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+
     def put_file(self, url: str, path: Path, content_type: str = "application/octet-stream") -> None:
         bucket, key = parse_s3_url(url)
         try:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime
 import decimal
 import io
 import math
 import random
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +107,40 @@ def java_double(value: float) -> str:
     return f"{sign}{digits[0]}.{digits[1:] or '0'}E{int(exponent)}"
 
 
+TEXT_BATCH_ROWS = 131072
+
+
+def text_batches(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str],
+                 relation: duckdb.DuckDBPyRelation | None = None) -> Iterator[pa.RecordBatch]:
+    """Like to_text_table, batch by batch as DuckDB produces them (for a query with columns)."""
+    expressions = []
+    nested: list[int] = []
+    for index, duck_type in enumerate(duck_types):
+        expression = text_expression(index + 1, duck_type)
+        if expression is None:
+            nested.append(index)
+            expression = f"#{index + 1}"
+        expressions.append(f"{expression} AS c{index}")
+    if relation is not None:
+        reader = relation.project(", ".join(expressions)).to_arrow_reader(TEXT_BATCH_ROWS)
+    else:
+        reader = con.sql(f"SELECT {', '.join(expressions)} FROM ({sql}) AS __wr_q").to_arrow_reader(TEXT_BATCH_ROWS)
+    for batch in reader:
+        columns = []
+        for index in range(len(duck_types)):
+            column = batch.column(index)
+            if index in nested:
+                column = pa.array([python_text(_maps(v)) for v in column.to_pylist()], type=pa.string())
+            elif column.type != pa.string():
+                column = column.cast(pa.string())
+            columns.append(column)
+        yield pa.RecordBatch.from_arrays(columns, names=[f"c{i}" for i in range(len(names))])
+
+
+def text_schema(names: list[str]) -> pa.Schema:
+    return pa.schema([(f"c{i}", pa.string()) for i in range(len(names))])
+
+
 def to_text_table(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str],
                   relation: duckdb.DuckDBPyRelation | None = None) -> pa.Table:
     """Run ``sql`` (whose columns have ``duck_types``; or the already bound ``relation`` of it) and return
@@ -162,6 +198,69 @@ def csv_bytes(text: pa.Table, names: list[str]) -> bytes:
     pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=True, quoting_style="all_valid",
                                                       batch_size=65536))
     return buffer.getvalue()
+
+
+class CsvUpload:
+    """A query's CSV result written to S3 while the query still produces it: rows are encoded batch by
+    batch (exactly as csv_bytes encodes the whole table) and every ``part_bytes`` go up as a part of a
+    multipart upload in the background; ``finish`` uploads the rest and completes the upload, so the
+    object appears only whole, and only then. A result smaller than one part is one PutObject."""
+
+    def __init__(self, objects: Any, url: str, names: list[str], submit: Any, part_bytes: int) -> None:
+        self.objects = objects
+        self.url = url
+        self.names = names
+        self.submit = submit  # runs a function in the background, returning a Future
+        self.part_bytes = part_bytes
+        self._buffer = io.BytesIO()
+        self._header = True
+        self._upload_id: str | None = None
+        self._parts: list[Any] = []  # Futures of (number, ETag)
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        self._encode(pa.Table.from_batches([batch]))
+        if self._buffer.tell() >= self.part_bytes:
+            self._send_part()
+
+    def _encode(self, table: pa.Table) -> None:
+        pacsv.write_csv(table.rename_columns(self.names), self._buffer,
+                        pacsv.WriteOptions(include_header=self._header, quoting_style="all_valid",
+                                           batch_size=65536))
+        self._header = False
+
+    def _send_part(self) -> None:
+        body = self._buffer.getvalue()
+        self._buffer = io.BytesIO()
+        if self._upload_id is None:
+            self._upload_id = self.objects.start_multipart(self.url, "text/csv")
+        number = len(self._parts) + 1
+        self._parts.append(self.submit(self.objects.put_part, self.url, self._upload_id, number, body))
+
+    def finish(self) -> None:
+        if self._header:  # no rows: the header alone
+            self._encode(pa.Table.from_arrays([pa.array([], pa.string()) for _ in self.names],
+                                              names=[f"c{i}" for i in range(len(self.names))]))
+        if self._upload_id is None:
+            self.objects.put(self.url, self._buffer.getvalue(), "text/csv")
+            return
+        if self._buffer.tell():
+            self._send_part()
+        parts = [future.result() for future in self._parts]
+        self.objects.complete_multipart(self.url, self._upload_id, parts)
+        self._upload_id = None
+
+    def abort(self) -> None:
+        """Drop what was uploaded (the query failed or was cancelled): no object appears."""
+        upload_id, self._upload_id = self._upload_id, None
+        if upload_id is None:
+            return
+        for future in self._parts:
+            with contextlib.suppress(Exception):
+                future.result()
+        with contextlib.suppress(Exception):
+            self.objects.abort_multipart(self.url, upload_id)
 
 
 def txt_bytes(text: pa.Table) -> bytes:

@@ -65,6 +65,9 @@ class QueryContext:
     parameters: list[str] = field(default_factory=list)
     cancelled: threading.Event = field(default_factory=threading.Event)
     connection: duckdb.DuckDBPyConnection | None = None
+    # a query's CSV result is uploaded while it runs when the executor gives a way to (see results.CsvUpload)
+    open_csv_upload: Callable[[list[str]], results.CsvUpload] | None = None
+    csv_upload: results.CsvUpload | None = None
     scanned: int = 0
     planning_ms: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -164,11 +167,11 @@ class Runner:
             sql = to_duckdb(resolved, ctx.database)
             relation = self.relation(ctx, con, sql)
             names, duck_types = self.names_and_types(relation)
+            if isinstance(ast, exp.Values):
+                names = [f"_col{i}" for i in range(len(names))]
             started = ctx.mark("bind", started)
-            text = self.execute_text(ctx, con, sql, names, duck_types, relation)
+            text = self.execute_text(ctx, con, sql, names, duck_types, relation, upload=True)
             ctx.mark("execute", started)
-        if isinstance(ast, exp.Values):
-            names = [f"_col{i}" for i in range(len(names))]
         return Outcome(statement.statement_type, statement.substatement_type, names, duck_types, text,
                        header_row=True, kind="csv")
 
@@ -197,10 +200,21 @@ class Runner:
         return self.names_and_types(self.relation(ctx, con, sql))
 
     def execute_text(self, ctx: QueryContext, con: duckdb.DuckDBPyConnection, sql: str, names: list[str],
-                     duck_types: list[str], relation: duckdb.DuckDBPyRelation | None = None) -> pa.Table:
+                     duck_types: list[str], relation: duckdb.DuckDBPyRelation | None = None,
+                     upload: bool = False) -> pa.Table:
+        """The query's values as Athena's text; with ``upload`` (a query's result) the CSV result goes up
+        to S3 batch by batch while DuckDB produces the rest, when the executor allows it."""
         ctx.check()
         try:
-            return results.to_text_table(con, sql, names, duck_types, relation)
+            if not (upload and names and ctx.open_csv_upload is not None):
+                return results.to_text_table(con, sql, names, duck_types, relation)
+            ctx.csv_upload = ctx.open_csv_upload(names)
+            batches = []
+            for batch in results.text_batches(con, sql, names, duck_types, relation):
+                ctx.check()
+                ctx.csv_upload.add(batch)
+                batches.append(batch)
+            return pa.Table.from_batches(batches, schema=results.text_schema(names))
         except duckdb.Error as error:
             ctx.check()
             raise from_duckdb(error, ctx.locate) from None
