@@ -284,7 +284,19 @@ def cache_large_values(cache: ValueCache) -> None:
         cache.forget(self)
         return original_dispose(self, *args, **kwargs)
 
+    original_etag = key_class.etag
+
+    def etag(self: Any) -> str:
+        # moto hashes the body from the same file position the getter reads from, without the lock: a
+        # body read while the ETag is computed could be read from the wrong position (and then kept)
+        lock = getattr(self, "lock", None)
+        if self._etag is None and lock is not None:
+            with lock:
+                return str(original_etag.fget(self))
+        return str(original_etag.fget(self))
+
     key_class.value = property(get_value, set_value)  # type: ignore[method-assign,assignment]
+    key_class.etag = property(etag)  # type: ignore[method-assign,assignment]
     key_class.dispose = dispose  # type: ignore[method-assign]
 
 
