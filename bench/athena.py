@@ -2,7 +2,7 @@
 
 1. An aggregate over N archived-like records (default 10M, 24 hourly partitions of Parquet in the
    local S3 under the Glue table ``wildrydes.unicorn_status``) through the Athena API (boto3: start,
-   poll every 10 ms, GetQueryResults), against the same SQL on DuckDB over the same files on local disk,
+   poll every 20 ms, GetQueryResults), against the same SQL on DuckDB over the same files on local disk,
    runs interleaved in one process. The first API run is cold (the engine copies the objects from the
    local S3 into its cache); the ratio is taken on the warm runs' medians. Goal: <= 1.3x.
 2. A 583,200-row result (per unicorn and minute: 405 unicorns x 1,440 minutes) into a pandas
@@ -61,15 +61,25 @@ PER_MINUTE_SQL = (
 
 
 NOTES = [
-    "Through the API a query costs, besides DuckDB's own work on the same files: Glue GetTable and "
-    "GetPartitions, one S3 listing (in parallel with GetPartitions), the result CSV and its .metadata put to "
-    "S3 (in parallel), StartQueryExecution, GetQueryExecution polled every 20 ms and GetQueryResults; each "
-    "AWS call goes through the gateway to moto (5-25 ms each on this machine, more under load). The engine "
-    "log shows the split per query (resolve, plan, cache, register, bind, execute).",
+    "Through the API a query costs, besides DuckDB's own work on the same files: StartQueryExecution, Glue "
+    "GetTable, the partitions and the S3 listing (both reused while the local endpoint's mutation stamps say "
+    "Glue and the bucket are unchanged: one HeadBucket instead of GetPartitions and ListObjectsV2), the "
+    "result CSV and its .metadata put to S3 (in parallel), GetQueryExecution (a running query's answer waits "
+    "up to 0.2 s for it to finish, so the client learns at once) and GetQueryResults; each AWS call goes "
+    "through the gateway to moto (5-25 ms each on this machine, more under load). The engine log shows the "
+    "split per query (resolve, plan, cache, register, bind, execute).",
+    "The moto host counts mutations per scope (Glue; each S3 bucket) and stamps every Glue/S3 read with the "
+    "count taken before serving it (X-Wildrydes-Mutations); the engine reuses partitions and listings read "
+    "with the stamp it sees now, so a change by anyone between two queries is seen by the second "
+    "(tests/test_athena_caching.py).",
     "The first run copies the table's objects from the local S3 into the engine's cache (named by ETag and "
-    "size, so a changed object is a new copy); later runs list S3 and reuse the copies.",
-    "The CSV path moves ~50 MB: the engine's PUT to moto's S3 runs at ~20-40 MB/s here and pandas parses "
-    "the CSV; UNLOAD writes ~7 MB of Parquet that pyathena reads with pyarrow.",
+    "size, so a changed object is a new copy); later runs reuse the copies.",
+    "The CSV path moves ~50 MB: the engine uploads the CSV in 16 MiB multipart parts while DuckDB still "
+    "produces the rest (completed when the query succeeds), without SHA-256 payload signing or CRC32 "
+    "checksums (the local endpoint needs neither); moto journals each part, writes it to a temporary file "
+    "and hashes it, then concatenates the parts. pyathena reads the CSV back in 5 MB ranges (moto serves "
+    "ranges of a large object from a bounded cache of bodies instead of reading the whole object per range) "
+    "and pandas parses it (~0.6-1 s here). UNLOAD writes ~7 MB of Parquet that pyathena reads with pyarrow.",
 ]
 
 
