@@ -3,8 +3,9 @@
 ``prepare_home(data_dir)`` (called by `wildrydes local up` before it starts the webserver and the daemon)
 creates the directory with a ``dagster.yaml`` (SQLite storage in the directory, at most two runs at a
 time — a laptop-sized queue —, run monitoring and retries of crashed runs, no telemetry) and fixes the
-platform's partition start date once, in ``start_date``; `local up` hands it to Dagster as ``WILDRYDES_START_DATE``, the variable the code
-location reads, so the partitions do not move from one start to the next. Existing files are kept.
+platform's partition start date once, in ``start_date``; `local up` hands it to Dagster as
+``WILDRYDES_START_DATE``, the variable the code location reads, so the partitions do not move from one
+start to the next. Existing files are kept.
 """
 
 from __future__ import annotations
