@@ -163,7 +163,9 @@ def test_status_shows_lag_processed_and_quarantined_records(stack: LocalStack) -
     mappings = {m["function"]: m for m in processing["lambda"]["mappings"].values()}
     aggregator = mappings["wildrydes-aggregator"]
     assert not processing["lambda"]["stale"]
-    assert aggregator["stream"] == "wildrydes" and aggregator["records_processed"] >= 600
+    # Counters are the runtime process's own: the kill test above restarted it, the quarantine test then
+    # put 8 records through it.
+    assert aggregator["stream"] == "wildrydes" and aggregator["records_processed"] >= 8
     assert 0 <= aggregator["lag_ms"] < 60_000 and aggregator["invocations"] > 0
     assert mappings["wildrydes-summary-writer"]["records_processed"] > 0
     assert "wildrydes-archive" in processing["firehose"]["streams"]
