@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from infra.local.cli import _alive as alive
 from tests.aggregation_oracle import actual_items, expected_items, read_stream
 from tests.firehose_helpers import ARCHIVE_STREAM, set_destination, wait_for_version
 from tests.orchestration_stack import environment
@@ -48,16 +49,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 def components(stack: LocalStack) -> dict[str, Any]:
     return json.loads((stack.data_dir / "run" / "stack.json").read_text())["components"]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split(")")[-1].split()[0] != "Z"
-    return True
 
 
 def wait_for(what: str, condition: Any, timeout: float, stack: LocalStack) -> Any:
