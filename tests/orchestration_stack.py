@@ -31,10 +31,12 @@ def environment(variables: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def history_end(now: datetime | None = None) -> datetime:
-    """The loaded hours end an hour before the current one, so every one of them is complete."""
+def history_end(hours: int, now: datetime | None = None) -> datetime:
+    """The loaded hours end an hour before the current one, so every one of them is complete, and lie in one
+    UTC day (earlier if need be), so the daily models see all of them in one partition."""
     now = now or datetime.now(UTC)
-    return now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    end = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    return end.replace(hour=0) if 0 < end.hour < hours else end
 
 
 @dataclass
@@ -53,7 +55,8 @@ class HistoryStack:
 def started_history_stack(tmp: Path, extra: list[str] | None = None, hours: int = HOURS,
                           unicorns: int = UNICORNS) -> Iterator[HistoryStack]:
     for stack in started_stack(tmp, ["--no-producer", *(extra or [])]):
-        start = history_end() - timedelta(hours=hours)
+        end = history_end(hours)
+        start = end - timedelta(hours=hours)
         with environment({**stack.env, "WILDRYDES_START_DATE": f"{start - timedelta(days=1):%Y-%m-%d}"}):
-            report = load_history(hours, unicorns, SEED, history_end())
+            report = load_history(hours, unicorns, SEED, end)
             yield HistoryStack(stack, report)

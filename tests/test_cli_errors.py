@@ -40,6 +40,28 @@ def test_port_in_use(tmp_path: Path) -> None:
     assert_one_line_error(result, f"port {port}", "in use", "--port")
 
 
+def test_map_port_in_use_fails_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        map_port = busy.getsockname()[1]
+        result = run("local", "up", "--port", str(free_port()), "--map-port", str(map_port), "--no-dagster",
+                     "--data-dir", str(tmp_path / "d"))
+    assert_one_line_error(result, f"port {map_port}", "in use", "--map-port")
+    assert not (tmp_path / "d" / "logs").exists()  # failed before the supervisor launched anything
+
+
+def test_free_ports_stay_out_of_the_ephemeral_range() -> None:
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    avoid = set(range(low - 12000, low - 6000))
+    ports = [free_port(avoid=avoid) for _ in range(40)]
+    assert len(set(ports)) == len(ports)
+    assert all(low - 6000 <= port < low for port in ports)
+    for port in ports:  # each is really free
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))
+
+
 def _fake_node(directory: Path, version: str) -> Path:
     directory.mkdir()
     node = directory / "node"

@@ -85,6 +85,12 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 def _up(args: argparse.Namespace) -> int:
     settings = LocalSettings(data_dir=_data_dir(args), host=args.host, port=args.port)
+    # Fail before anything starts, not after the deploy (checked again when each server is added).
+    servers = () if args.no_deploy else ((not args.no_map, args.map_port, "--map-port"),
+                                         (not args.no_dagster, args.dagster_port, "--dagster-port"))
+    for wanted, port, option in servers:
+        if wanted:
+            preflight.check_port_free(DEFAULT_HOST, port, option)
 
     def after_start(supervisor: Supervisor) -> None:
         for key, value in settings.aws_env().items():
@@ -102,7 +108,7 @@ def _up(args: argparse.Namespace) -> int:
             supervisor.add(services.producer(settings, args.unicorns))
         map_url = None
         if not args.no_map:
-            preflight.check_port_free(DEFAULT_HOST, args.map_port)
+            preflight.check_port_free(DEFAULT_HOST, args.map_port, "--map-port")
             map_url = f"http://{DEFAULT_HOST}:{args.map_port}/"
             supervisor.add(services.live_map(settings, args.map_port))
         history = None
@@ -111,7 +117,7 @@ def _up(args: argparse.Namespace) -> int:
             supervisor.add(history)
         dagster_url = None
         if not args.no_dagster:
-            preflight.check_port_free(DEFAULT_HOST, args.dagster_port)
+            preflight.check_port_free(DEFAULT_HOST, args.dagster_port, "--dagster-port")
             home = prepare_home(settings.data_dir)
             dagster_url = f"http://{DEFAULT_HOST}:{args.dagster_port}"
             supervisor.add(services.dagster_webserver(settings, home, args.dagster_port))
@@ -120,7 +126,8 @@ def _up(args: argparse.Namespace) -> int:
         _banner(settings, producing=None if args.no_producer else args.unicorns, map_url=map_url,
                 dagster_url=dagster_url, history_hours=args.history_hours if history else 0)
 
-    run_foreground(settings, after_start, echo=lambda line: print(line, flush=True))
+    run_foreground(settings, after_start, echo=lambda line: print(line, flush=True),
+                   reserved_ports=(args.map_port, args.dagster_port))
     return 0
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import errno
 import os
+import random
 import shutil
 import socket
 import subprocess
+from collections.abc import Collection
 from pathlib import Path
 
 from infra.config import REPO_ROOT
@@ -57,7 +59,7 @@ def check_data_dir(data_dir: Path) -> None:
         raise WildrydesError(f"the data directory {data_dir} is not writable: fix its permissions")
 
 
-def check_port_free(host: str, port: int) -> None:
+def check_port_free(host: str, port: int, option: str = "--port") -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # As the server will: connections of a previous run in TIME_WAIT do not make the port busy.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -68,12 +70,41 @@ def check_port_free(host: str, port: int) -> None:
             if error.errno == errno.EADDRINUSE:
                 raise WildrydesError(
                     f"port {port} on {host} is already in use (another `wildrydes local up`?): stop it "
-                    "with `wildrydes local down` or choose another port with --port"
+                    f"with `wildrydes local down` or choose another port with {option}"
                 ) from None
             raise WildrydesError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_handed_out: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default; macOS starts at 49152, so this stays below both
+
+
+def free_port(host: str = "127.0.0.1", avoid: Collection[int] = ()) -> int:
+    """A port nothing listens on, for a server started a little later.
+
+    Chosen below the ephemeral range: a port the kernel hands out for bind(0) is also the source port of
+    some outgoing connection sooner or later, and such a connection (or its TIME_WAIT) makes the later
+    listen fail with "address in use". Never the same port twice in one process, nor one in `avoid`
+    (ports the caller will hand to other servers).
+    """
+    low = _ephemeral_low()
+    candidates = list(range(max(1024, low - 12000), low))
+    random.shuffle(candidates)
+    for port in candidates:
+        if port in _handed_out or port in avoid:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise WildrydesError(f"no free port on {host} below {low}: too many servers running?")

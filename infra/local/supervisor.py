@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -106,8 +106,10 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
 
 
 class Supervisor:
-    def __init__(self, settings: LocalSettings, echo: Callable[[str], None] = print) -> None:
+    def __init__(self, settings: LocalSettings, echo: Callable[[str], None] = print,
+                 reserved_ports: Collection[int] = ()) -> None:
         self.settings = settings
+        self.reserved_ports = {settings.port, *reserved_ports}  # the public servers' ports: not for backends
         self.echo = echo
         self.components: list[Component] = []
         self.stopping = threading.Event()
@@ -122,7 +124,8 @@ class Supervisor:
         data = self.settings.data_dir
         node = preflight.check_node()
         script = str(REPO_ROOT / "infra" / "local" / "node_backend.js")
-        ports = {name: preflight.free_port() for name in ("kinesis", "dynamodb", "moto", "athena")}
+        ports = {name: preflight.free_port(avoid=self.reserved_ports)
+                 for name in ("kinesis", "dynamodb", "moto", "athena")}
         python = sys.executable
         components = [
             # The account in their ARNs: the one moto uses, so ARNs agree across services.
@@ -290,8 +293,8 @@ def _listening(component: Component) -> bool:
 
 
 def run_foreground(settings: LocalSettings, after_start: Callable[[Supervisor], None] | None = None,
-                   echo: Callable[[str], None] = print) -> None:
-    supervisor = Supervisor(settings, echo)
+                   echo: Callable[[str], None] = print, reserved_ports: Collection[int] = ()) -> None:
+    supervisor = Supervisor(settings, echo, reserved_ports)
 
     def on_signal(signum: int, frame: Any) -> None:
         supervisor.stopping.set()
