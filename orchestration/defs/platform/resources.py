@@ -14,7 +14,7 @@ import boto3
 from botocore.config import Config
 from dagster import ConfigurableResource
 from dagster_aws.utils import ResourceWithBoto3Configuration
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from orchestration.defs.platform.stack import StackNames, load_names
 
@@ -30,10 +30,16 @@ class StackResource(ConfigurableResource):
         return self._names
 
 
+# Batch jobs can wait out throttling (Glue and Athena throttle at a few calls per second per account):
+# ten attempts with standard-mode backoff ride out bursts that five do not.
+BATCH_MAX_ATTEMPTS = 10
+
+
 class _Boto3ClientResource(ResourceWithBoto3Configuration):
     """One boto3 client; unset fields fall through to boto3's own environment lookup."""
 
     service: ClassVar[str] = ""
+    max_attempts: int = Field(default=BATCH_MAX_ATTEMPTS, description="boto3 attempts per call, the first included")
     _client: Any = PrivateAttr(default=None)
 
     def get_client(self) -> Any:
@@ -85,6 +91,7 @@ class AthenaResource(ResourceWithBoto3Configuration):
     work_group: str | None = None
     database: str | None = None
     poll_interval: float = 0.2
+    max_attempts: int = Field(default=BATCH_MAX_ATTEMPTS, description="boto3 attempts per call, the first included")
     _stack: StackNames | None = PrivateAttr(default=None)
 
     def _names(self) -> StackNames:
