@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from orchestration.defs.dbt.project import environment
 from streaming.history import Report, load_history
 from tests.stack import LocalStack, started_stack
 
 HOURS = 2
 UNICORNS = 5
 SEED = 7
-
-
-@contextmanager
-def environment(variables: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def history_end(hours: int, now: datetime | None = None) -> datetime:
