@@ -110,9 +110,8 @@ def java_double(value: float) -> str:
 TEXT_BATCH_ROWS = 131072
 
 
-def text_batches(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str],
-                 relation: duckdb.DuckDBPyRelation | None = None) -> Iterator[pa.RecordBatch]:
-    """Like to_text_table, batch by batch as DuckDB produces them (for a query with columns)."""
+def _text_projection(duck_types: list[str]) -> tuple[list[str], list[int]]:
+    """The SELECT list casting each column to Athena's text, and the columns (nested) rendered in Python."""
     expressions = []
     nested: list[int] = []
     for index, duck_type in enumerate(duck_types):
@@ -121,19 +120,30 @@ def text_batches(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duc
             nested.append(index)
             expression = f"#{index + 1}"
         expressions.append(f"{expression} AS c{index}")
+    return expressions, nested
+
+
+def _text_columns(columns: list[pa.Array | pa.ChunkedArray], nested: list[int]) -> list[Any]:
+    out = []
+    for index, column in enumerate(columns):
+        if index in nested:
+            column = pa.array([python_text(_maps(v)) for v in column.to_pylist()], type=pa.string())
+        elif column.type != pa.string():
+            column = column.cast(pa.string())
+        out.append(column)
+    return out
+
+
+def text_batches(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str],
+                 relation: duckdb.DuckDBPyRelation | None = None) -> Iterator[pa.RecordBatch]:
+    """Like to_text_table, batch by batch as DuckDB produces them (for a query with columns)."""
+    expressions, nested = _text_projection(duck_types)
     if relation is not None:
         reader = relation.project(", ".join(expressions)).to_arrow_reader(TEXT_BATCH_ROWS)
     else:
         reader = con.sql(f"SELECT {', '.join(expressions)} FROM ({sql}) AS __wr_q").to_arrow_reader(TEXT_BATCH_ROWS)
     for batch in reader:
-        columns = []
-        for index in range(len(duck_types)):
-            column = batch.column(index)
-            if index in nested:
-                column = pa.array([python_text(_maps(v)) for v in column.to_pylist()], type=pa.string())
-            elif column.type != pa.string():
-                column = column.cast(pa.string())
-            columns.append(column)
+        columns = _text_columns([batch.column(i) for i in range(len(duck_types))], nested)
         yield pa.RecordBatch.from_arrays(columns, names=[f"c{i}" for i in range(len(names))])
 
 
@@ -145,14 +155,7 @@ def to_text_table(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], du
                   relation: duckdb.DuckDBPyRelation | None = None) -> pa.Table:
     """Run ``sql`` (whose columns have ``duck_types``; or the already bound ``relation`` of it) and return
     its values as Athena's text."""
-    expressions = []
-    nested: list[int] = []
-    for index, duck_type in enumerate(duck_types):
-        expression = text_expression(index + 1, duck_type)
-        if expression is None:
-            nested.append(index)
-            expression = f"#{index + 1}"
-        expressions.append(f"{expression} AS c{index}")
+    expressions, nested = _text_projection(duck_types)
     if relation is not None and duck_types:
         table = relation.project(", ".join(expressions)).to_arrow_table()
     else:
@@ -160,14 +163,7 @@ def to_text_table(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], du
         table = con.sql(wrapped).to_arrow_table()
     if not duck_types:
         return pa.table({})
-    columns = []
-    for index in range(len(duck_types)):
-        column = table.column(index)
-        if index in nested:
-            column = pa.array([python_text(_maps(v)) for v in column.to_pylist()], type=pa.string())
-        elif column.type != pa.string():
-            column = column.cast(pa.string())
-        columns.append(column)
+    columns = _text_columns([table.column(i) for i in range(len(duck_types))], nested)
     return pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(names))])
 
 
