@@ -4,6 +4,7 @@ mapping, OpenX-style conversion, the processor's response rules, buffers and che
 from __future__ import annotations
 
 import base64
+import gzip
 import io
 import json
 import re
@@ -357,6 +358,20 @@ def test_buffers_flush_on_size_and_interval(tmp_path: Path) -> None:
     assert len(buffers.due(now=10**12)) == 1
 
 
+def test_converted_rows_are_cut_into_buffers_as_record_by_record_adds_would(tmp_path: Path) -> None:
+    progress = ShardProgress("s", "0", CheckpointStore(tmp_path / "c.sqlite"))
+    chunk = progress.open_chunk("1")
+    buffers = BufferSet(size_bytes=100, interval_s=5)
+    table = pa.table({"n": list(range(6))})
+    full = buffers.add_rows(("", ()), table, [30, 30, 50, 10, 90, 5], [6, 5, 4, 3, 2, 1], chunk)
+    assert [(b.count, b.size, b.oldest_arrival_ms) for b in full] == [(3, 110, 4), (2, 100, 2)]
+    assert [pa.concat_tables(b.segments).column("n").to_pylist() for b in full] == [[0, 1, 2], [3, 4]]
+    assert chunk.outstanding == 6 and full[0].chunks == {chunk: 3}
+    (rest,) = buffers.due(now=10**12)
+    assert (rest.count, rest.size, rest.segments[0].column("n").to_pylist()) == (1, 5, [5])
+    assert buffers.stats() == (0, 0, 0)
+
+
 # ---- configuration -------------------------------------------------------------------------------------
 def description(**s3: Any) -> dict[str, Any]:
     destination = {
@@ -518,7 +533,7 @@ def test_objects_are_written_before_the_checkpoint_moves(tmp_path: Path, monkeyp
     buffers, progress = route(config, [Outcome(source("1"), data=RECORD, keys=keys),
                                        Outcome(source("2"), data=b"[]", keys=keys)], tmp_path)
     s3 = StubS3(failures=2)
-    writer = ObjectWriter(config, s3, StreamStats("s", "1", "src"), threading.Event(), converter(), lambda _: None)
+    writer = ObjectWriter(config, s3, StreamStats("s", "1", "src"), threading.Event(), converter())
     for buffer in sorted(buffers.due(now=10**12), key=lambda b: b.output_type):
         writer.write(buffer)
     assert progress.sequence_number == "9"
@@ -528,6 +543,49 @@ def test_objects_are_written_before_the_checkpoint_moves(tmp_path: Path, monkeyp
     assert pq.read_table(io.BytesIO(s3.objects[data_key])).num_rows == 1
     assert error_key.startswith("archive/errors/format-conversion-failed/dt=2026-11-25/hour=18/wildrydes-archive-2-")
     assert json.loads(s3.objects[error_key])["ErrorMessage"] == "the record is a JSON array, not an object"
+
+
+def test_without_conversion_the_buffer_holds_the_records_and_the_object_is_them(tmp_path: Path) -> None:
+    config = stream_config(DataFormatConversionConfiguration={"Enabled": False}, CompressionFormat="GZIP")
+    keys = {("partitionKeyFromLambda", "dt"): "2026-11-25", ("partitionKeyFromLambda", "hour"): "18"}
+    buffers = BufferSet(10**9, 60)
+    progress = ShardProgress("s", "0", CheckpointStore(tmp_path / "c.sqlite"))
+    chunk = progress.open_chunk("9")
+    Router(config, buffers, None, StreamStats("s", "1", "src")).route(
+        [Outcome(source("1"), data=b'{"a":1}', keys=keys), Outcome(source("2"), data=b'{"a":2}', keys=keys)], chunk)
+    progress.seal(chunk)
+    (buffer,) = buffers.due(now=10**12)
+    assert (buffer.items, buffer.segments, buffer.count) == ([b'{"a":1}', b'{"a":2}'], [], 2)
+    s3 = StubS3()
+    ObjectWriter(config, s3, StreamStats("s", "1", "src"), threading.Event(), None).write(buffer)
+    (key,) = s3.objects
+    assert key.endswith(".gz") and gzip.decompress(s3.objects[key]) == b'{"a":1}{"a":2}'
+    assert progress.sequence_number == "9"
+
+
+def test_a_row_arrow_refuses_goes_to_the_error_output_when_routed(tmp_path: Path) -> None:
+    config = stream_config()
+    keys = {("partitionKeyFromLambda", "dt"): "2026-11-25", ("partitionKeyFromLambda", "hour"): "18"}
+    too_late = RECORD.replace(b'"2026-11-25 18:21:01.512"', b"1" + b"0" * 30)  # converts; no int64 holds it
+    assert converter().convert(too_late)[7] == 10**33
+    buffers, progress = route(config, [Outcome(source("1"), data=RECORD, keys=keys),
+                                       Outcome(source("2"), data=too_late, keys=keys),
+                                       Outcome(source("3"), data=RECORD, keys=keys)], tmp_path)
+    data, error = sorted(buffers.due(now=10**12), key=lambda b: b.output_type)
+    assert (data.count, data.items, data.size) == (2, [], 2 * len(RECORD))  # Arrow rows, sized by the input
+    assert all(isinstance(segment, pa.Table) for segment in data.segments)
+    (line,) = error.items
+    document = json.loads(line)
+    assert (document["ErrorCode"], document["sequenceNumber"]) == ("DataFormatConversion.MalformedData", "2")
+    assert "too large" in document["ErrorMessage"] and base64.b64decode(document["rawData"]) == too_late
+    s3 = StubS3()
+    writer = ObjectWriter(config, s3, StreamStats("s", "1", "src"), threading.Event(), converter())
+    writer.write(data)
+    assert progress.sequence_number is None  # the bad record's error object is not written yet
+    writer.write(error)
+    assert progress.sequence_number == "9"
+    data_key = next(k for k in s3.objects if "/raw/" in k)
+    assert pq.read_table(io.BytesIO(s3.objects[data_key])).column("sequencenumber").to_pylist() == ["4968"] * 2
 
 
 def test_children_shards_start_only_after_their_parents_are_delivered(tmp_path: Path,

@@ -32,6 +32,7 @@ INT_RANGES = {"tinyint": 8, "smallint": 16, "int": 32, "integer": 32, "bigint": 
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?$")
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_EPOCH_TEXT = re.compile(r"-?\d+(\.\d+)?")  # a number of epoch seconds or milliseconds, as text
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_DATE = date(1970, 1, 1)
 EPOCH_MILLIS_FROM = 10**11
@@ -205,7 +206,7 @@ def _to_timestamp(formats: tuple[str, ...]) -> Converter:
             return _epoch_number_to_micros(value)
         if isinstance(value, str):
             text = value.strip()
-            if re.fullmatch(r"-?\d+(\.\d+)?", text):
+            if _EPOCH_TEXT.fullmatch(text):
                 return _epoch_number_to_micros(float(text) if "." in text else int(text))
             return parse_timestamp_text(text)
         raise ConversionError(f"cannot convert {_type_name(value)} to a timestamp")

@@ -10,14 +10,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.local.firehose.buffers import Buffer, BufferSet
+from infra.local.firehose.buffers import BufferSet
 from infra.local.firehose.checkpoints import CheckpointStore
 from infra.local.firehose.convert import RowConverter, SerDeOptions
 from infra.local.firehose.deployment import Deployment
 from infra.local.firehose.processor import LambdaProcessor
-from infra.local.firehose.progress import Chunk, ShardProgress
+from infra.local.firehose.progress import ShardProgress
 from infra.local.firehose.reader import ShardReader
-from infra.local.firehose.records import Failure, SourceRecord
 from infra.local.firehose.router import Router
 from infra.local.firehose.shard import ShardDelivery
 from infra.local.firehose.stats import StreamStats
@@ -55,7 +54,7 @@ class DeliveryStream:
             config.conversion.deserializer if config.conversion else None)) if deployment.columns else None
         self.function = deployment.function
         self.router = Router(config, self.buffers, self.converter, self.stats)
-        self.writer = ObjectWriter(config, clients.s3, self.stats, self.stop, self.converter, self._reroute)
+        self.writer = ObjectWriter(config, clients.s3, self.stats, self.stop, self.converter)
         self.shards: dict[str, tuple[ShardDelivery, threading.Thread, ShardProgress]] = {}
         self.invokers: list[FunctionInvoker] = []
         self.thread = threading.Thread(target=self._run, name=f"stream-{config.name}", daemon=True)
@@ -136,14 +135,6 @@ class DeliveryStream:
             log.exception("stream=%s shard=%s delivery failed; restart the firehose process to resume",
                           self.config.name, delivery.shard_id)
             self.stats.problem = f"shard {delivery.shard_id} failed; see the log"
-
-    def _reroute(self, failures: list[tuple[SourceRecord, bytes, Failure, Chunk]]) -> None:
-        for buffer in self.router.route_failures(failures):
-            self._submit_now(buffer)
-
-    def _submit_now(self, buffer: Buffer) -> None:
-        """From the writer thread itself: write in place (queueing could deadlock on a full queue)."""
-        self.writer.write(buffer)
 
     def _update_stats(self) -> None:
         _, records, size = self.buffers.stats()

@@ -89,6 +89,6 @@ class ShardProgress:
 
 
 def resolve_all(chunks: Iterable[Chunk]) -> None:
-    """Records of these chunks (one entry per record) are durably written."""
+    """Records of these chunks (one entry per record, or a Counter of records per chunk) are durably written."""
     for chunk, count in Counter(chunks).items():
         chunk.progress.resolve(chunk, count)

@@ -5,14 +5,19 @@ MetadataExtraction query) and, with format conversion, is converted to a row of 
 so a record that does not fit goes to the ``format-conversion-failed`` error buffer on its own.
 Failed records go to their error buffer as Firehose's error document; dropped ones go nowhere.
 
-Data buffer items are ``(source, row, data)`` with conversion, ``(source, data)`` without; error
-buffer items are error-document lines. Buffer sizes count the incoming (transformed) bytes.
+With conversion, the rows of one routed batch are turned into an Arrow table per partition right away
+(a row Arrow still refuses goes to the error output then, not at flush), and the data buffers hold
+those tables; without conversion they hold the records' bytes. Error buffer items are error-document
+lines. Buffer sizes count the incoming (transformed) bytes.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
+from dataclasses import dataclass, field
+from typing import Any
 
 from infra.local.firehose import prefixes, query
 from infra.local.firehose.buffers import Buffer, BufferKey, BufferSet
@@ -30,8 +35,25 @@ from infra.local.firehose.records import (
 from infra.local.firehose.stats import StreamStats
 from infra.local.firehose.writer import error_line
 
+log = logging.getLogger("wildrydes.firehose")
 PARTITION_KEY_CODE = "DynamicPartitioning.MetadataExtractionFailed"
 CONVERSION_CODE = "DataFormatConversion.MalformedData"
+# What building an Arrow array from converted values can raise (pa.ArrowInvalid is a ValueError).
+ARROW_ERRORS = (ValueError, TypeError, OverflowError, ArithmeticError)
+
+
+@dataclass
+class _Rows:
+    """The converted rows of one partition in the batch being routed, with their records."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    sources: list[SourceRecord] = field(default_factory=list)
+    data: list[bytes] = field(default_factory=list)
+
+    def add(self, row: tuple[Any, ...], source: SourceRecord, data: bytes) -> None:
+        self.rows.append(row)
+        self.sources.append(source)
+        self.data.append(data)
 
 
 class Router:
@@ -47,27 +69,22 @@ class Router:
     def route(self, outcomes: list[Outcome], chunk: Chunk) -> list[Buffer]:
         """Puts every outcome where it belongs; returns the buffers that became full."""
         full: list[Buffer] = []
+        pending: dict[BufferKey, _Rows] = {}
         dropped = 0
         for outcome in outcomes:
             if outcome.dropped:
                 dropped += 1
                 continue
-            buffer = self._route_one(outcome, chunk)
+            buffer = self._route_one(outcome, chunk, pending)
             if buffer is not None:
                 full.append(buffer)
+        for key, rows in pending.items():
+            full.extend(self._add_rows(key, rows, chunk))
         if dropped:
             self.stats.add_dropped(dropped)
         return full
 
-    def route_failures(self, failures: list[tuple[SourceRecord, bytes, Failure, Chunk]]) -> list[Buffer]:
-        full = []
-        for source, raw, failure, chunk in failures:
-            buffer = self._error(source, raw, failure, chunk)
-            if buffer is not None:
-                full.append(buffer)
-        return full
-
-    def _route_one(self, outcome: Outcome, chunk: Chunk) -> Buffer | None:
+    def _route_one(self, outcome: Outcome, chunk: Chunk, pending: dict[BufferKey, _Rows]) -> Buffer | None:
         source = outcome.source
         if outcome.failure is not None:
             return self._error(source, source.data, outcome.failure, chunk)
@@ -79,24 +96,57 @@ class Router:
         except (query.QueryError, ValueError) as error:
             return self._error(source, source.data, Failure(PROCESSING_FAILED, PARTITION_KEY_CODE, str(error)), chunk)
         if self.converter is None:
-            return self.buffers.add(key, (source, data), len(data), source.arrival_ms, chunk)
+            return self.buffers.add(key, data, len(data), source.arrival_ms, chunk)
         try:
             row = self.converter.convert(data)
         except ConversionError as error:
             return self._error(source, data, Failure(FORMAT_CONVERSION_FAILED, CONVERSION_CODE, str(error)), chunk)
-        return self.buffers.add(key, (source, row, data), len(data), source.arrival_ms, chunk)
+        rows = pending.get(key)
+        if rows is None:
+            rows = pending[key] = _Rows()
+        rows.add(row, source, data)
+        return None
+
+    def _add_rows(self, key: BufferKey, rows: _Rows, chunk: Chunk) -> list[Buffer]:
+        """The batch's rows of one partition into its buffer as one Arrow table; rows Arrow refuses
+        (one at a time, when the whole table cannot be built) go to the error output instead."""
+        assert self.converter is not None
+        full: list[Buffer] = []
+        try:
+            table = self.converter.table(rows.rows)
+        except ARROW_ERRORS as error:
+            good = _Rows()
+            for row, source, data in zip(rows.rows, rows.sources, rows.data, strict=True):
+                try:
+                    self.converter.table([row])
+                except ARROW_ERRORS as row_error:
+                    failure = Failure(FORMAT_CONVERSION_FAILED, CONVERSION_CODE, str(row_error))
+                    buffer = self._error(source, data, failure, chunk)
+                    if buffer is not None:
+                        full.append(buffer)
+                    continue
+                good.add(row, source, data)
+            log.warning("stream=%s %d of %d records failed Parquet conversion (%s)", self.config.name,
+                        len(rows.rows) - len(good.rows), len(rows.rows), error)
+            if not good.rows:
+                return full
+            rows, table = good, self.converter.table(good.rows)
+        sizes = [len(data) for data in rows.data]
+        arrivals = [source.arrival_ms for source in rows.sources]
+        full.extend(self.buffers.add_rows(key, table, sizes, arrivals, chunk))
+        return full
 
     def _partition(self, outcome: Outcome, data: bytes) -> BufferKey:
         if not self.needed_keys:
             return (DATA_OUTPUT, ())
-        keys = dict(outcome.keys)
+        keys = outcome.keys
         if self.query is not None:
             try:
                 document = json.loads(data)
             except ValueError as error:
                 raise query.QueryError(f"the record is not JSON, partition keys cannot be extracted: {error}") \
                     from None
-            keys.update(query.extract(self.query, document))
+            keys = {**keys, **query.extract(self.query, document)}
         values = []
         for namespace, name in self.needed_keys:
             value = keys.get((namespace, name))

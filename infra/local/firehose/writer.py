@@ -4,7 +4,9 @@ One writer thread per delivery stream takes detached buffers from a bounded queu
 the shard readers), renders the object key, builds the body (Parquet with the Glue schema, the
 records themselves, or error-document lines), puts it, logs one line, and resolves the records'
 chunks. A failing put is retried until it succeeds or the process stops (Firehose retries S3 for
-up to 24 h); nothing is checkpointed before the object exists.
+up to 24 h); nothing is checkpointed before the object exists. Rows were converted to Arrow when
+routed (a record Arrow refuses went to the error output then), so a Parquet body only concatenates
+the buffer's segments: nothing fails per record here.
 """
 
 from __future__ import annotations
@@ -14,18 +16,18 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.local.firehose import error_docs, prefixes
 from infra.local.firehose.buffers import Buffer
 from infra.local.firehose.config import StreamConfig
-from infra.local.firehose.convert import ConversionError, ParquetOptions, RowConverter, write_parquet
-from infra.local.firehose.progress import Chunk, resolve_all
-from infra.local.firehose.records import DATA_OUTPUT, FORMAT_CONVERSION_FAILED, Failure, SourceRecord
+from infra.local.firehose.convert import ParquetOptions, RowConverter, write_parquet
+from infra.local.firehose.progress import resolve_all
+from infra.local.firehose.records import DATA_OUTPUT, Failure, SourceRecord
 from infra.local.firehose.stats import StreamStats
 
 log = logging.getLogger("wildrydes.firehose")
@@ -35,15 +37,13 @@ MAX_BACKOFF_S = 10.0
 
 class ObjectWriter:
     def __init__(self, config: StreamConfig, s3: Any, stats: StreamStats, stop: threading.Event,
-                 converter: RowConverter | None,
-                 reroute: Callable[[list[tuple[SourceRecord, bytes, Failure, Chunk]]], None]) -> None:
+                 converter: RowConverter | None) -> None:
         self.config = config
         self.s3 = s3
         self.stats = stats
         self.stop = stop
         self.converter = converter
         self.parquet = ParquetOptions(config.conversion.serializer if config.conversion else None)
-        self.reroute = reroute  # records that fail late (while building the object) go to the error output
         self.zone = ZoneInfo(config.time_zone) if config.time_zone != "UTC" else None
         self.queue: queue.Queue[Buffer] = queue.Queue(QUEUE_DEPTH)
         self.thread = threading.Thread(target=self._run, name=f"writer-{config.name}", daemon=True)
@@ -71,7 +71,7 @@ class ObjectWriter:
                 self.write(buffer)
             except Exception:  # never lose the thread: the records stay unchecked and are re-read on restart
                 log.exception("stream=%s cannot write a buffer of %d records; they will be re-read after a restart",
-                              self.config.name, len(buffer.items))
+                              self.config.name, buffer.count)
 
     # ---- building ------------------------------------------------------------------------------------
     def key_for(self, buffer: Buffer) -> str:
@@ -91,45 +91,21 @@ class ObjectWriter:
     def _gzip_data(self) -> bool:
         return self.converter is None and self.config.compression == "GZIP"
 
-    def body(self, buffer: Buffer) -> tuple[bytes, list[Chunk], int]:
-        """(object bytes, chunks of the records in it, record count)."""
-        if buffer.output_type != DATA_OUTPUT:
-            return b"".join(buffer.items), buffer.chunks, len(buffer.items)
-        if self.converter is None:
-            data = b"".join(item[1] for item in buffer.items)
-            return (gzip.compress(data) if self._gzip_data else data), buffer.chunks, len(buffer.items)
-        rows = [item[1] for item in buffer.items]
-        try:
-            table = self.converter.table(rows)
-            return write_parquet(table, self.parquet), buffer.chunks, len(rows)
-        except (ValueError, TypeError, OverflowError, ArithmeticError) as error:
-            return self._body_without_bad_rows(buffer, error)
-
-    def _body_without_bad_rows(self, buffer: Buffer, error: Exception) -> tuple[bytes, list[Chunk], int]:
-        assert self.converter is not None
-        good_rows, good_chunks, bad = [], [], []
-        for (source, row, data), chunk in zip(buffer.items, buffer.chunks, strict=True):
-            try:
-                self.converter.table([row])
-            except (ValueError, TypeError, OverflowError, ArithmeticError) as row_error:
-                failure = Failure(FORMAT_CONVERSION_FAILED, "DataFormatConversion.MalformedData",
-                                  str(ConversionError(str(row_error))))
-                bad.append((source, data, failure, chunk))
-                continue
-            good_rows.append(row)
-            good_chunks.append(chunk)
-        log.warning("stream=%s %d records failed Parquet conversion late (%s)", self.config.name, len(bad), error)
-        self.reroute(bad)  # re-buffered as errors: their chunks stay outstanding until that object is written
-        resolve_all(c for *_, c in bad)
-        if not good_rows:
-            return b"", [], 0
-        return write_parquet(self.converter.table(good_rows), self.parquet), good_chunks, len(good_rows)
+    def body(self, buffer: Buffer) -> bytes:
+        """The object's bytes: Parquet of the buffer's Arrow segments, the records themselves, or error lines."""
+        if buffer.output_type != DATA_OUTPUT or self.converter is None:
+            data = b"".join(buffer.items)
+            return gzip.compress(data) if buffer.output_type == DATA_OUTPUT and self._gzip_data else data
+        segments = buffer.segments
+        table = segments[0] if len(segments) == 1 else pa.concat_tables(segments)
+        return write_parquet(table, self.parquet)
 
     # ---- writing -------------------------------------------------------------------------------------
     def write(self, buffer: Buffer) -> None:
-        body, chunks, count = self.body(buffer)
+        count = buffer.count
         if count == 0:
             return
+        body = self.body(buffer)
         key = self.key_for(buffer)
         attempt = 0
         while True:
@@ -145,7 +121,7 @@ class ObjectWriter:
                     return  # not written: not checkpointed, re-read after the restart
         if attempt:
             self.stats.problem = None
-        resolve_all(chunks)
+        resolve_all(buffer.chunks)
         kind = "object" if buffer.output_type == DATA_OUTPUT else f"error object ({buffer.output_type})"
         self.stats.written(buffer.output_type, count, len(body))
         log.info("stream=%s wrote %s s3://%s/%s records=%d bytes=%d", self.config.name, kind, self.config.bucket,
