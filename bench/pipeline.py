@@ -150,6 +150,15 @@ class ResourceSampler(threading.Thread):
             self.samples.append(sample)
 
 
+def archive_progress(stack: LocalStack) -> dict[str, int]:
+    """The Firehose's own status: records delivered to S3 and how far behind the stream's tip it reads."""
+    path = stack.data_dir / "firehose" / "status.json"
+    streams = json.loads(path.read_text()).get("streams", {}) if path.exists() else {}
+    shards = [s for d in streams.values() for s in d.get("shards", {}).values() if not s.get("finished")]
+    return {"delivered": sum(d.get("records_delivered", 0) for d in streams.values()),
+            "lag_ms": max((s.get("lag_ms", 0) for s in shards), default=0)}
+
+
 def component_pids(stack: LocalStack) -> dict[str, int]:
     state = json.loads((stack.data_dir / "run" / "stack.json").read_text())
     return {name: c["pid"] for name, c in state["components"].items() if c["pid"]}
@@ -181,6 +190,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         match = re.match(r"produce: (\d+) records acknowledged", summary)
         acknowledged = int(match.group(1)) if match else None
         results["producer"] = {"exit": producer.returncode, "summary": summary, "seconds": round(produced_for, 1)}
+        results["archive_at_producer_end"] = archive_progress(stack)
         # Let the last window close and reach DynamoDB.
         deadline = time.time() + args.window + 120
         while time.time() < deadline and (acknowledged is None or sum(watcher.counts.values()) < acknowledged):
@@ -204,6 +214,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "note": "first time the item was seen by a 0.2 s scan loop, minus the window end",
         }
         results["resources"] = summarize_resources(sampler.samples)
+        # The archive runs at a lower priority (batch work): how long after the producer stopped it had
+        # every acknowledged record in S3.
+        deadline = time.time() + 900
+        while time.time() < deadline and archive_progress(stack)["delivered"] < (acknowledged or 0):
+            time.sleep(1)
+        archived = archive_progress(stack)
+        results["archive"] = {**archived, "complete": archived["delivered"] >= (acknowledged or 0),
+                              "complete_s_after_producer": round(time.time() - started - produced_for, 1)}
     return results
 
 
@@ -227,7 +245,11 @@ def render_markdown(results: dict[str, Any]) -> str:
              f"- completeness: {results['completeness']}",
              f"- window end → item readable in DynamoDB: p50 {results['delay_s']['p50']} s, "
              f"p99 {results['delay_s']['p99']} s, max {results['delay_s']['max']} s "
-             f"over {results['delay_s']['items']} items", "",
+             f"over {results['delay_s']['items']} items",
+             f"- archive: {results['archive_at_producer_end']['lag_ms']:,} ms behind the stream when the "
+             f"producer stopped; every acknowledged record in S3 "
+             f"{results['archive']['complete_s_after_producer']} s after it stopped "
+             f"(complete: {results['archive']['complete']})", "",
              "| process | CPU % mean | CPU % max | RSS MB max |", "| --- | ---: | ---: | ---: |"]
     for name, r in results["resources"].items():
         lines.append(f"| {name} | {r['cpu_percent_mean']} | {r['cpu_percent_max']} | {r['rss_mb_max']} |")

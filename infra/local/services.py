@@ -13,7 +13,7 @@ from pathlib import Path
 
 from infra.config import DEFAULT_HOST, REPO_ROOT, LocalSettings
 from infra.local.dagster_home import DagsterHome
-from infra.local.supervisor import Component
+from infra.local.supervisor import BATCH_NICE, Component
 
 DAGSTER_READY_TIMEOUT_S = 180.0  # the webserver loads the code location (dbt manifest included) first
 HISTORY_MARKER = Path("history") / "loaded.json"
@@ -43,7 +43,7 @@ def history(settings: LocalSettings, hours: int, unicorns: int) -> Component:
     so that a fresh platform has complete hours for Dagster to register, reconcile and model."""
     return Component("history", wildrydes("backfill-history", "--hours", str(hours), "--unicorns", str(unicorns),
                                           "--marker", str(settings.data_dir / HISTORY_MARKER)),
-                     env=platform_env(settings), oneshot=True)
+                     env=platform_env(settings), oneshot=True, nice=BATCH_NICE)
 
 
 def dagster_env(settings: LocalSettings, home: DagsterHome) -> dict[str, str]:
@@ -62,4 +62,4 @@ def dagster_daemon(settings: LocalSettings, home: DagsterHome) -> Component:
     bin_dir = Path(sys.executable).parent
     return Component("daemon", [str(bin_dir / "dagster-daemon"), "run", "--workspace",
                                 str(REPO_ROOT / "workspace.yaml")],
-                     env=dagster_env(settings, home))
+                     env=dagster_env(settings, home), nice=BATCH_NICE)

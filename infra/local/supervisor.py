@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from infra.local import preflight
 
 STOP_TIMEOUT_S = 20.0
 READY_TIMEOUT_S = 60.0
+BATCH_NICE = 10  # see Component.nice
 
 
 @dataclass
@@ -39,6 +41,9 @@ class Component:
     # A task that runs once to completion (e.g. loading history): not restarted when it exits.
     oneshot: bool = False
     ready_timeout: float = READY_TIMEOUT_S
+    # Batch work (the archive, history, Dagster runs) yields the CPU to the live path when the machine is
+    # saturated: a positive niceness, inherited by its children (Lambda workers, dbt).
+    nice: int = 0
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = 0.0
@@ -152,7 +157,7 @@ class Supervisor:
                       env=self.settings.aws_env()),
             # Executes the deployed delivery streams: Kinesis → processing Lambda → Parquet in S3.
             Component("firehose", [python, "-m", "infra.local.firehose", "--data-dir", str(data)],
-                      env=self.settings.aws_env()),
+                      env=self.settings.aws_env(), nice=BATCH_NICE),
         ]
         return components
 
@@ -199,8 +204,10 @@ class Supervisor:
 
     def _launch(self, component: Component) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **component.env}
+        nice = shutil.which("nice") if component.nice else None
+        argv = [nice, "-n", str(component.nice), *component.argv] if nice else component.argv
         component.process = subprocess.Popen(
-            component.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, cwd=REPO_ROOT, start_new_session=True,
         )
         component.started_at = time.monotonic()
