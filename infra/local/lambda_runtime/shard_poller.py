@@ -51,6 +51,7 @@ class ShardPoller:
         self.invocations = 0
         self.errors = 0
         self.millis_behind = 0
+        self._read_error: Exception | None = None  # of a read-ahead, raised at the next read
 
     def status(self, now: float) -> dict[str, Any]:
         """For `wildrydes local status`: how far behind the stream's tip this shard's processing is (the
@@ -85,6 +86,9 @@ class ShardPoller:
         return self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
 
     def _fill(self) -> None:
+        if self._read_error is not None:
+            error, self._read_error = self._read_error, None
+            raise error
         if self.closed or len(self.buffer) >= self.mapping.batch_size:
             return
         if self.iterator is None:
@@ -109,6 +113,26 @@ class ShardPoller:
         self.iterator = page.get("NextShardIterator")
         if self.iterator is None:
             self.closed = True
+
+    def _read_ahead(self) -> None:
+        try:
+            self._fill()
+        except Exception as error:  # surfaced by the loop's next read, after the invocation
+            self._read_error = error
+
+    def _invoke(self, event: dict[str, Any]) -> Invocation:
+        """Invoke the function while the next page is read: GetRecords overlaps the invocation instead of
+        waiting for it, which roughly doubles what one shard's poller gets through. Only reading overlaps;
+        records are still processed and checkpointed one batch after the other."""
+        reader = None
+        if self._read_error is None and not self.closed and len(self.buffer) < self.mapping.batch_size:
+            reader = threading.Thread(target=self._read_ahead, name=f"read-{self.shard_id}", daemon=True)
+            reader.start()
+        try:
+            return self.invoker.invoke(event)
+        finally:
+            if reader is not None:
+                reader.join()
 
     # ---- the loop ---------------------------------------------------------------------------------
     def run(self) -> None:
@@ -200,7 +224,7 @@ class ShardPoller:
             return
         attempts = 0
         while not self.stop.is_set():
-            invocation = self.invoker.invoke(self._event(batch, state))
+            invocation = self._invoke(self._event(batch, state))
             attempts += 1
             failed_from = self._failed_index(invocation, batch)
             if invocation.ok and failed_from is None:
@@ -253,7 +277,7 @@ class ShardPoller:
     def _final_invoke(self, terminated_early: bool) -> None:
         attempts = 0
         while not self.stop.is_set():
-            invocation = self.invoker.invoke(
+            invocation = self._invoke(
                 self._event([], self.checkpoint.window_state, final=True, terminated_early=terminated_early))
             attempts += 1
             self._log([], invocation, "ok" if invocation.ok else "error", final=True)
