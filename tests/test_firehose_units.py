@@ -32,7 +32,7 @@ from infra.local.firehose.progress import ShardProgress, resolve_all
 from infra.local.firehose.records import PROCESSING_FAILED, Outcome, SourceRecord
 from infra.local.firehose.router import Router
 from infra.local.firehose.schema import Column, SchemaError, parse_type, table_columns
-from infra.local.firehose.stats import StreamStats
+from infra.local.firehose.stats import ShardStats, StreamStats
 from infra.local.firehose.writer import ObjectWriter
 from infra.local.lambda_runtime.invoker import Invocation
 
@@ -609,3 +609,17 @@ def test_children_shards_start_only_after_their_parents_are_delivered(tmp_path: 
     stream.shards["shardId-000000000000"][2].finished = True
     stream._start_ready_shards()
     assert started[2:] == ["shardId-000000000001", "shardId-000000000002"]
+
+
+def test_shard_lag_counts_records_read_until_they_are_in_s3() -> None:
+
+    stats = ShardStats()
+    assert stats.lag_ms(now_ms=50_000) == 0
+    stats.page_read("100", oldest_arrival_ms=10_000)
+    stats.page_read("200", oldest_arrival_ms=20_000)
+    assert stats.lag_ms(now_ms=50_000) == 40_000  # read, still buffered: behind by the oldest
+    stats.checkpoint = "100"
+    assert stats.lag_ms(now_ms=50_000) == 30_000
+    stats.checkpoint = "200"
+    stats.millis_behind = 1_500
+    assert stats.lag_ms(now_ms=50_000) == 1_500  # all delivered: the reader's own distance to the tip

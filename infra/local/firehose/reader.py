@@ -95,6 +95,7 @@ class ShardReader:
                 page = [SourceRecord.from_kinesis(r, self.shard_id) for r in records]
                 self.last_read = page[-1].sequence_number
                 self.stats.records_read += len(page)
+                self.stats.page_read(page[-1].sequence_number, min(r.arrival_ms for r in page))
                 if not self._put(page):
                     return
             iterator = response.get("NextShardIterator")

@@ -6,7 +6,7 @@ import json
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,20 @@ class ShardStats:
     millis_behind: int = 0
     checkpoint: str | None = None
     finished: bool = False
+    # (last sequence number, oldest arrival in ms) of each page read and not yet all in S3 (checkpointed)
+    unsaved: deque[tuple[int, int]] = field(default_factory=deque, repr=False)
+
+    def page_read(self, last_sequence: str, oldest_arrival_ms: int) -> None:
+        self.unsaved.append((int(last_sequence), oldest_arrival_ms))
+
+    def lag_ms(self, now_ms: int) -> int:
+        """How far behind the stream's tip delivery is: the age of the oldest record read but not yet in S3
+        (buffering included), or the reader's MillisBehindLatest when everything read is delivered."""
+        saved = int(self.checkpoint) if self.checkpoint else -1
+        while self.unsaved and self.unsaved[0][0] <= saved:
+            self.unsaved.popleft()
+        oldest = self.unsaved[0][1] if self.unsaved else None
+        return max(self.millis_behind, now_ms - oldest if oldest is not None else 0)
 
 
 @dataclass
@@ -60,6 +74,7 @@ class StreamStats:
             self.dropped += count
 
     def as_dict(self) -> dict[str, Any]:
+        now_ms = int(time.time() * 1000)
         with self._lock:
             return {
                 "version": self.version,
@@ -78,7 +93,7 @@ class StreamStats:
                 "lambda_errors": self.lambda_errors,
                 "problem": self.problem,
                 "shards": {
-                    shard_id: {"records_read": s.records_read, "lag_ms": s.millis_behind,
+                    shard_id: {"records_read": s.records_read, "lag_ms": s.lag_ms(now_ms),
                                "checkpoint": s.checkpoint, "finished": s.finished}
                     for shard_id, s in sorted(self.shards.items())
                 },
