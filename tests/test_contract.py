@@ -105,7 +105,7 @@ BAD: list[tuple[str, bytes | str, str]] = [
     ("JSON number", b"42", "must be a JSON object, got integer"),
     ("JSON boolean", b"true", "must be a JSON object, got boolean"),
     ("not UTF-8", b'{"Name": "\xff\xfe"}', "not UTF-8"),
-    ("UTF-8 BOM", b"\xef\xbb\xbf" + json.dumps(GOOD).encode(), "not valid JSON"),
+    ("UTF-8 BOM", b"\xef\xbb\xbf" + json.dumps(GOOD).encode(), "not valid JSON: Unexpected UTF-8 BOM"),
     ("too large", with_(Padding="x" * 20_000), "too large"),
     ("duplicate key", b'{"Name":"A","Name":"B"}', "duplicate field 'Name'"),
     ("NaN literal", json.dumps(GOOD).replace("30.27", "NaN").encode(), "NaN is not a number"),

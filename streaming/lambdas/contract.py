@@ -138,6 +138,8 @@ def load_json_object(data: bytes | str) -> dict[str, Any]:
     if not text.strip():
         raise ContractError("empty record")
     try:
+        if text.startswith("\ufeff"):  # as json.loads says it (the decoder alone does not check)
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
         obj = _DECODER.decode(text)
     except ContractError:
         raise
