@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
              "--rate", str(args.rate / args.unicorns), "--duration", str(args.minutes * 60), "--seed", "5",
              "--in-flight", "4"], env={**os.environ, **stack.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True)
-        sampler = ResourceSampler({**component_pids(stack), "producer": producer.pid})
+        sampler = ResourceSampler({**component_pids(stack), "producer": producer.pid}, {"bench": os.getpid()})
         for thread in [sampler, *watchers]:
             thread.start()
         started = time.time()
