@@ -151,7 +151,7 @@ class ResourceSampler(threading.Thread):
 
 
 def archive_progress(stack: LocalStack) -> dict[str, int]:
-    """The Firehose's own status: records delivered to S3 and how far behind the stream's tip it reads."""
+    """The Firehose's own status: records delivered to S3, and the age of its oldest record not yet in S3."""
     path = stack.data_dir / "firehose" / "status.json"
     streams = json.loads(path.read_text()).get("streams", {}) if path.exists() else {}
     shards = [s for d in streams.values() for s in d.get("shards", {}).values() if not s.get("finished")]

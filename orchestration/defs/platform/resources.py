@@ -30,16 +30,17 @@ class StackResource(ConfigurableResource):
         return self._names
 
 
-# Batch jobs can wait out throttling (Glue and Athena throttle at a few calls per second per account):
-# ten attempts with standard-mode backoff ride out bursts that five do not.
-BATCH_MAX_ATTEMPTS = 10
+class _BatchBoto3Configuration(ResourceWithBoto3Configuration):
+    """Batch jobs can wait out throttling (Glue and Athena throttle at a few calls per second per account):
+    ten attempts with standard-mode backoff ride out bursts that dagster-aws's default five do not."""
+
+    max_attempts: int = Field(default=10, description="boto3 attempts per call, the first included")
 
 
-class _Boto3ClientResource(ResourceWithBoto3Configuration):
+class _Boto3ClientResource(_BatchBoto3Configuration):
     """One boto3 client; unset fields fall through to boto3's own environment lookup."""
 
     service: ClassVar[str] = ""
-    max_attempts: int = Field(default=BATCH_MAX_ATTEMPTS, description="boto3 attempts per call, the first included")
     _client: Any = PrivateAttr(default=None)
 
     def get_client(self) -> Any:
@@ -84,14 +85,13 @@ class LambdaResource(_Boto3ClientResource):
     service: ClassVar[str] = "lambda"
 
 
-class AthenaResource(ResourceWithBoto3Configuration):
+class AthenaResource(_BatchBoto3Configuration):
     """Athena through pyathena. ``work_group``/``database`` default to the stack's; results are read
     from the query's CSV in the workgroup's output location (one GET instead of paging)."""
 
     work_group: str | None = None
     database: str | None = None
     poll_interval: float = 0.2
-    max_attempts: int = Field(default=BATCH_MAX_ATTEMPTS, description="boto3 attempts per call, the first included")
     _stack: StackNames | None = PrivateAttr(default=None)
 
     def _names(self) -> StackNames:
