@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlglot
+import sqlglot.dialects.athena
+import sqlglot.dialects.duckdb
 from sqlglot import exp
 from sqlglot.dialects.trino import Trino
 from sqlglot.errors import ParseError, TokenError
@@ -25,6 +27,12 @@ from infra.local.athena.errors import AthenaQueryError, at
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 DIALECT = "athena"
+
+# sqlglot registers a dialect class before attaching its parser and generator, so a thread that looks a
+# dialect up while another imports it can get the base generator and write generic SQL (seen as
+# "Function 'time_to_unix' not registered" on a fresh engine's first concurrent queries). The dialects the
+# engine uses are therefore imported with this module, before any query thread exists.
+LOADED_DIALECTS = (sqlglot.dialects.athena.Athena, sqlglot.dialects.duckdb.DuckDB)
 
 
 @dataclass(frozen=True)
