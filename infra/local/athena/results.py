@@ -17,7 +17,6 @@ import contextlib
 import datetime
 import decimal
 import io
-import math
 import random
 import string
 from collections.abc import Iterator
@@ -27,15 +26,18 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from infra.local.athena.errors import RequestError
 from infra.local.athena.types import parse_or_varchar
 
-
 # ---------------------------------------------------------------------------------------------
 # values as Athena's text
 # ---------------------------------------------------------------------------------------------
+FLOATING = ("DOUBLE", "FLOAT")
+
+
 def text_expression(position: int, duck_type: str) -> str | None:
     """SQL turning result column ``#position`` into Athena's text, or None to format it in Python."""
     parsed = parse_or_varchar(duck_type)
@@ -45,8 +47,8 @@ def text_expression(position: int, duck_type: str) -> str | None:
     name = parsed.name
     if parsed.is_nested:
         return None
-    if name in ("DOUBLE", "FLOAT"):
-        return f"__wr_java_double({ref})"
+    if name in FLOATING:
+        return f"CAST({ref} AS VARCHAR)"  # then made Java's text by _java_floating (cheaper than a macro's bind)
     if name in ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP_S"):
         return f"__wr_timestamp_text({ref})"
     if name == "TIMESTAMP WITH TIME ZONE":
@@ -89,61 +91,103 @@ def python_text(value: Any, nested: bool = False) -> str | None:
 
 
 def java_double(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1, value) < 0 else "0.0"
-    if 1e-3 <= abs(value) < 1e7:
-        text = repr(value)
-        return text if "." in text or "e" in text else text + ".0"
-    mantissa, exponent = f"{value:e}".split("e")
-    digits = repr(abs(value)).replace(".", "").lstrip("0")
-    if "e" in digits:
-        digits = digits.split("e")[0]
-    digits = digits.rstrip("0") or "0"
-    sign = "-" if value < 0 else ""
-    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{int(exponent)}"
+    """Java's Double.toString of ``value`` (how Trino renders a double as text)."""
+    return java_text(repr(value))
+
+
+def java_text(shortest: str) -> str:
+    """Java's Double/Float.toString from the shortest round-trip text of the same value (Python's repr,
+    DuckDB's CAST to VARCHAR): the same digits, in E notation outside [1e-3, 1e7)."""
+    sign, body = ("-", shortest[1:]) if shortest.startswith("-") else ("", shortest)
+    if body in ("nan", "inf", "infinity"):
+        return "NaN" if body == "nan" else sign + "Infinity"
+    mantissa, _, exponent_text = body.lower().partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    whole = whole.lstrip("0")
+    if whole:
+        digits, exponent = (whole + fraction).rstrip("0"), int(exponent_text or 0) + len(whole) - 1
+    else:
+        significant = fraction.lstrip("0")
+        digits, exponent = significant.rstrip("0"), int(exponent_text or 0) - (len(fraction) - len(significant)) - 1
+    if not digits:
+        return sign + "0.0"
+    if -3 <= exponent < 7:
+        point = exponent + 1
+        if point <= 0:
+            return f"{sign}0.{'0' * -point}{digits}"
+        digits = digits.ljust(point, "0")
+        return f"{sign}{digits[:point]}.{digits[point:] or '0'}"
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exponent}"
+
+
+# DuckDB's text of a double or real that Java writes differently: E notation (|x| < 1e-4 or >= 1e16),
+# 8 or more integer digits (>= 1e7), three zeros after the point (< 1e-3), NaN, infinities
+_NOT_JAVA_TEXT = r"[en]|^-?[0-9]{8}|^-?0\.000"
+
+
+def _java_floating(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """DuckDB's text of a floating-point column as Java's: most values are already written alike, so only
+    the others go through Python."""
+    differs = pc.fill_null(pc.match_substring_regex(column, _NOT_JAVA_TEXT), False)
+    if not pc.any(differs).as_py():
+        return column
+    if isinstance(column, pa.ChunkedArray):
+        column, differs = column.combine_chunks(), differs.combine_chunks()
+    fixed = [java_text(text) for text in pc.filter(column, differs).to_pylist()]
+    return pc.replace_with_mask(column, differs, pa.array(fixed, type=pa.string()))
 
 
 TEXT_BATCH_ROWS = 131072
 
 
-def _text_projection(duck_types: list[str]) -> tuple[list[str], list[int]]:
-    """The SELECT list casting each column to Athena's text, and the columns (nested) rendered in Python."""
-    expressions = []
-    nested: list[int] = []
-    for index, duck_type in enumerate(duck_types):
-        expression = text_expression(index + 1, duck_type)
-        if expression is None:
-            nested.append(index)
-            expression = f"#{index + 1}"
-        expressions.append(f"{expression} AS c{index}")
-    return expressions, nested
+@dataclass(frozen=True)
+class TextProjection:
+    """The SELECT list casting each result column to text, and the columns Python finishes: nested ones
+    (rendered from their values) and floating-point ones (DuckDB's text made Java's)."""
 
+    expressions: list[str]
+    nested: frozenset[int]
+    floating: frozenset[int]
 
-def _text_columns(columns: list[pa.Array | pa.ChunkedArray], nested: list[int]) -> list[Any]:
-    out = []
-    for index, column in enumerate(columns):
-        if index in nested:
-            column = pa.array([python_text(_maps(v)) for v in column.to_pylist()], type=pa.string())
-        elif column.type != pa.string():
-            column = column.cast(pa.string())
-        out.append(column)
-    return out
+    @classmethod
+    def of(cls, duck_types: list[str]) -> TextProjection:
+        expressions, nested, floating = [], set(), set()
+        for index, duck_type in enumerate(duck_types):
+            expression = text_expression(index + 1, duck_type)
+            if expression is None:
+                nested.add(index)
+                expression = f"#{index + 1}"
+            elif parse_or_varchar(duck_type).name in FLOATING:
+                floating.add(index)
+            expressions.append(f"{expression} AS c{index}")
+        return cls(expressions, frozenset(nested), frozenset(floating))
+
+    def sql(self) -> str:
+        return ", ".join(self.expressions)
+
+    def finish(self, columns: list[pa.Array | pa.ChunkedArray]) -> list[Any]:
+        out = []
+        for index, column in enumerate(columns):
+            if index in self.nested:
+                column = pa.array([python_text(_maps(v)) for v in column.to_pylist()], type=pa.string())
+            elif column.type != pa.string():
+                column = column.cast(pa.string())
+            elif index in self.floating:
+                column = _java_floating(column)
+            out.append(column)
+        return out
 
 
 def text_batches(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str],
                  relation: duckdb.DuckDBPyRelation | None = None) -> Iterator[pa.RecordBatch]:
     """Like to_text_table, batch by batch as DuckDB produces them (for a query with columns)."""
-    expressions, nested = _text_projection(duck_types)
+    projection = TextProjection.of(duck_types)
     if relation is not None:
-        reader = relation.project(", ".join(expressions)).to_arrow_reader(TEXT_BATCH_ROWS)
+        reader = relation.project(projection.sql()).to_arrow_reader(TEXT_BATCH_ROWS)
     else:
-        reader = con.sql(f"SELECT {', '.join(expressions)} FROM ({sql}) AS __wr_q").to_arrow_reader(TEXT_BATCH_ROWS)
+        reader = con.sql(f"SELECT {projection.sql()} FROM ({sql}) AS __wr_q").to_arrow_reader(TEXT_BATCH_ROWS)
     for batch in reader:
-        columns = _text_columns([batch.column(i) for i in range(len(duck_types))], nested)
+        columns = projection.finish([batch.column(i) for i in range(len(duck_types))])
         yield pa.RecordBatch.from_arrays(columns, names=[f"c{i}" for i in range(len(names))])
 
 
@@ -155,15 +199,15 @@ def to_text_table(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], du
                   relation: duckdb.DuckDBPyRelation | None = None) -> pa.Table:
     """Run ``sql`` (whose columns have ``duck_types``; or the already bound ``relation`` of it) and return
     its values as Athena's text."""
-    expressions, nested = _text_projection(duck_types)
+    projection = TextProjection.of(duck_types)
     if relation is not None and duck_types:
-        table = relation.project(", ".join(expressions)).to_arrow_table()
+        table = relation.project(projection.sql()).to_arrow_table()
     else:
-        wrapped = f"SELECT {', '.join(expressions) or '1'} FROM ({sql}) AS __wr_q" if duck_types else sql
+        wrapped = f"SELECT {projection.sql() or '1'} FROM ({sql}) AS __wr_q" if duck_types else sql
         table = con.sql(wrapped).to_arrow_table()
     if not duck_types:
         return pa.table({})
-    columns = _text_columns([table.column(i) for i in range(len(duck_types))], nested)
+    columns = projection.finish([table.column(i) for i in range(len(duck_types))])
     return pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(names))])
 
 
