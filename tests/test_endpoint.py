@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 
@@ -199,3 +200,24 @@ def test_tls_only_bucket_policy_allows_local_writes_but_policies_still_apply(loc
     with pytest.raises(ClientError) as error:
         s3.put_object(Bucket="policy-probe", Key="forbidden/x", Body=b"no")
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_get_records_says_how_far_behind_the_tip_a_reader_is(local_stack: LocalStack) -> None:
+    kinesis = local_stack.client("kinesis")
+    kinesis.create_stream(StreamName="behind-probe", ShardCount=1)
+    kinesis.put_records(StreamName="behind-probe", Records=[{"Data": b"x", "PartitionKey": "k"}] * 10)
+    # MillisBehindLatest is an age: the records need one to be measurable
+    time.sleep(0.1)
+    shard = kinesis.list_shards(StreamName="behind-probe")["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="behind-probe", ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    before = time.time()
+    first = kinesis.get_records(ShardIterator=iterator, Limit=5)
+    after = time.time()
+    newest = first["Records"][-1]["ApproximateArrivalTimestamp"].timestamp()
+    # stopped at its Limit with five more to come: as far behind as the newest record it returned is old
+    assert len(first["Records"]) == 5
+    assert (before - newest) * 1000 - 5 <= first["MillisBehindLatest"] <= (after - newest) * 1000 + 5
+    assert first["MillisBehindLatest"] >= 100
+    rest = kinesis.get_records(ShardIterator=first["NextShardIterator"], Limit=100)
+    assert len(rest["Records"]) == 5 and rest["MillisBehindLatest"] == 0  # read to the tip: caught up

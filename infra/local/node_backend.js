@@ -19,6 +19,7 @@ if (args.service === 'kinesis') {
   fs.mkdirSync(args.path, { recursive: true })
   require('./kinesalite_speedups').install(require(path.join(modules, 'kinesalite', 'db')),
     require(path.join(modules, 'bignumber.js')))
+  require('./kinesalite_fidelity').install(path.join(modules, 'kinesalite'))
   server = require(path.join(modules, 'kinesalite'))({ path: args.path, shardLimit: 1000, ...instant })
 } else if (args.service === 'dynamodb') {
   fs.mkdirSync(args.path, { recursive: true })
