@@ -139,14 +139,18 @@ class ResourceSampler(threading.Thread):
         while not self.stop.wait(5.0):
             sample: dict[str, Any] = {"t": time.time()}
             for name, procs in current().items():
-                cpu, rss = 0.0, 0
+                cpu, rss, mapped = 0.0, 0, 0
                 for proc in procs:
                     try:
                         cpu += proc.cpu_percent(None)
-                        rss += proc.memory_info().rss
+                        memory = proc.memory_info()
                     except psutil.NoSuchProcess:
                         continue
-                sample[name] = {"cpu_percent": cpu, "rss_mb": rss / 2**20}
+                    rss += memory.rss
+                    # resident pages of mapped files (LevelDB maps its tables): page cache the kernel
+                    # can reclaim, unlike the process's own (anonymous) memory
+                    mapped += getattr(memory, "shared", 0)
+                sample[name] = {"cpu_percent": cpu, "rss_mb": rss / 2**20, "file_mb": mapped / 2**20}
             self.samples.append(sample)
 
 
