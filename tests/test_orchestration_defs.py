@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,20 @@ def test_workspace_validates() -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Validation successful for code location wildrydes" in result.stdout + result.stderr
+
+
+def test_dg_lists_the_code_location(tmp_path: Path) -> None:
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dg")), "list", "defs", "--json"],
+        cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    listed = json.loads(result.stdout)
+    assets = {a["asset_key"] for a in listed["assets"]}
+    assert {"raw_unicorn_status", "stg_unicorn_status", "fct_unicorn_minute", "dim_unicorn"} <= assets
+    assert "raw_unicorn_status:archive_matches_dynamodb" in {c["key"] for c in listed["asset_checks"]}
+    assert {"complete_hours_sensor"} <= {s["name"] for s in listed["sensors"]}
 
 
 def test_lineage_stream_to_aggregates_and_archive(definitions: dg.Definitions) -> None:
