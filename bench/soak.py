@@ -282,7 +282,8 @@ def render_markdown(r: dict[str, Any], svg_name: str) -> str:
              f"- window end → item in DynamoDB ({SAMPLED_UNICORNS} sampled unicorns): "
              f"{fmt(r['window_end_to_dynamodb_s'])}",
              f"- map data latency (a reader at the stream's tip, as the map's): {fmt(r['map_latency_s'])}; "
-             f"jumps to LATEST after falling 60 s behind: {r.get('map_skipped_to_latest', 'not counted')}",
+             f"jumps to LATEST after falling {MapLatency.MAX_BEHIND_MS // 1000} s behind: "
+             f"{r.get('map_skipped_to_latest', 'not counted')}",
              f"- delivery to S3, object written − oldest record's arrival: {fmt(r['s3_delivery_oldest_record_s'])}",
              f"- delivery to S3, object written − newest record's arrival: {fmt(r['s3_delivery_newest_record_s'])}",
              f"- probe errors: {r['probe_errors']}", "", f"![CPU and memory per process]({svg_name})", "",
