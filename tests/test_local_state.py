@@ -37,6 +37,8 @@ def _write_state(stack: LocalStack, tag: str) -> dict:
         AttributeDefinitions=[{"AttributeName": "Name", "AttributeType": "S"},
                               {"AttributeName": "StatusTime", "AttributeType": "S"}],
     )
+    # dynalite, as DynamoDB, answers ResourceNotFound to writes until the new table is ACTIVE
+    dynamodb.get_waiter("table_exists").wait(TableName=f"t-{tag}", WaiterConfig={"Delay": 0.2})
     dynamodb.put_item(TableName=f"t-{tag}", Item={"Name": {"S": "Shadowfax"}, "StatusTime": {"S": tag},
                                                   "Distance": {"N": "30.5"}})
     s3.create_bucket(Bucket=f"bucket-{tag}")

@@ -11,6 +11,7 @@ import ipaddress
 import json
 import logging
 import os
+import random
 import signal
 import sys
 import threading
@@ -18,7 +19,7 @@ import time
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,40 @@ def _path_style(host: str) -> bool:
     return True
 
 
+class RandomStreams:
+    """moto draws every identifier from one generator, ``mock_random``, and every response's request id
+    too, reads included. A mutation's identifiers are regenerated on replay from the generator's state
+    captured before it ran, so a read served meanwhile by another thread must not draw from the same
+    generator: the replay would then make other ids (a mapping's UUID, an identity pool's id) than the
+    ones the client was given. Mutations draw from ``mock_random`` itself; everything else from another."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._others = random.Random()
+
+    def install(self) -> None:
+        from moto.moto_api._internal import mock_random
+
+        shared_bits, shared_random = mock_random.getrandbits, mock_random.random
+        # Every draw of random.Random's methods goes through these two (uuid4, choice, shuffle, uniform…).
+        mock_random.getrandbits = lambda k: shared_bits(k) if self.mutating() else self._others.getrandbits(k)
+        mock_random.random = lambda: shared_random() if self.mutating() else self._others.random()
+
+    def mutating(self) -> bool:
+        return getattr(self._local, "mutating", False)
+
+    @contextlib.contextmanager
+    def mutation(self) -> Iterator[None]:
+        self._local.mutating = True
+        try:
+            yield
+        finally:
+            self._local.mutating = False
+
+
+RANDOM_STREAMS = RandomStreams()
+
+
 class JournalingApp:
     """WSGI middleware: journal every successful mutation before its response is released; count
     mutations per scope and stamp reads with the counts (MutationCounts)."""
@@ -134,7 +169,7 @@ class JournalingApp:
             status.append(code)
             return start_response(code, headers, exc_info)
 
-        with self.state.lock:
+        with self.state.lock, RANDOM_STREAMS.mutation():
             random_state = self.state.capture_random_state()
             try:
                 response = b"".join(self.app(environ, capture))
@@ -163,7 +198,7 @@ class JournalingApp:
         )
         environ = builder.get_environ()
         status: list[str] = []
-        with self.state.lock:
+        with self.state.lock, RANDOM_STREAMS.mutation():
             self.state_random(entry.random_state)
             for _ in self.app(environ, lambda code, headers, exc_info=None: status.append(code)):
                 pass
@@ -330,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     moto_patches.apply()
+    RANDOM_STREAMS.install()
     cache_large_values(ValueCache())
 
     def backend_app(service: str) -> Any:
