@@ -20,6 +20,7 @@ from botocore.config import Config
 
 from infra.config import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
 from infra.local.preflight import free_port
+from infra.local.processes import wait_gone
 
 WILDRYDES = [sys.executable, "-m", "infra.cli"]
 
@@ -86,7 +87,8 @@ class LocalStack:
             state = json.loads((self.data_dir / "run" / "stack.json").read_text())
         except (OSError, ValueError):
             return False
-        return bool(state.get("ready"))
+        # this run's file, not one a crashed run left behind
+        return bool(state.get("ready")) and self.process is not None and state.get("pid") == self.process.pid
 
     def healthy(self) -> bool:
         try:
@@ -107,18 +109,29 @@ class LocalStack:
                 raise
         return self.process.returncode
 
-    def kill_all(self) -> None:
-        """kill -9 the supervisor and every process it started (they run in its process group
-        or their own sessions, so find them through the run file)."""
+    def run_state(self) -> dict:
         try:
-            state = json.loads((self.data_dir / "run" / "stack.json").read_text())
-            pids = [c["pid"] for c in state["components"].values() if c["pid"]]
-        except (OSError, ValueError, KeyError):
-            pids = []
+            return json.loads((self.data_dir / "run" / "stack.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def kill_all(self) -> None:
+        """kill -9 the supervisor, its lifeline and every component at once, so that no process of the
+        platform gets to act on the others' death (the lifeline is killed first for that reason)."""
+        state = self.run_state()
+        pids = [c["pid"] for c in state.get("components", {}).values() if c.get("pid")]
+        lifeline = (state.get("lifeline") or {}).get("pid")
         assert self.process is not None
-        for pid in [self.process.pid, *pids]:
+        for pid in [*([lifeline] if lifeline else []), self.process.pid, *pids]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        self.process.wait()
+        assert wait_gone(pids, 10), "a component survived SIGKILL"
+
+    def crash(self) -> None:
+        """What a crashed terminal does: SIGKILL to the process group of `wildrydes local up`."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
     def log_tail(self, chars: int = 4000) -> str:

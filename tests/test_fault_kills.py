@@ -5,32 +5,27 @@ DynamoDB passes. ``pytest -m faults`` runs this file alone."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import random
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 
-from infra.local.cli import _alive as alive
-from tests.aggregation_oracle import actual_items, expected_items, read_stream
+from infra.local.processes import alive
 from tests.firehose_helpers import ARCHIVE_STREAM, set_destination, wait_for_version
 from tests.orchestration_stack import environment
-from tests.stack import WILDRYDES, LocalStack, started_stack
+from tests.pipeline_checks import assert_aggregates_exact, assert_archive_complete, produce, wait_for
+from tests.stack import LocalStack, started_stack
 
 pytestmark = pytest.mark.faults
 
 WINDOW_S = 2
 SEED = 23
-TABLE = "UnicornSensorData"
 LONG_QUERY = ("SELECT count(*) FROM unnest(sequence(1, 30000)) AS a(x) CROSS JOIN unnest(sequence(1, 30000)) AS b(y) "
               "WHERE (x * y) % 7 = 3")
 
@@ -49,16 +44,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 def components(stack: LocalStack) -> dict[str, Any]:
     return json.loads((stack.data_dir / "run" / "stack.json").read_text())["components"]
-
-
-def wait_for(what: str, condition: Any, timeout: float, stack: LocalStack) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"{what} not within {timeout:.0f}s; stack log:\n{stack.log_tail(5000)}")
 
 
 def kill_components(stack: LocalStack, names: list[str]) -> bool:
@@ -101,23 +86,15 @@ def kill_athena_mid_query(stack: LocalStack) -> bool:
     return True
 
 
-def produce(stack: LocalStack, seed: int, seconds: int) -> subprocess.Popen[str]:
-    return subprocess.Popen([*WILDRYDES, "produce", "--unicorns", "8", "--rate", "5", "--duration", str(seconds),
-                             "--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **stack.env})
-
-
-def archived_sequence_numbers(stack: LocalStack, bucket: str) -> tuple[set[str], set[tuple[str, str]]]:
-    s3 = stack.client("s3")
-    numbers: set[str] = set()
-    partitions: set[tuple[str, str]] = set()
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="raw/"):
-        for obj in page.get("Contents", []):
-            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-            numbers.update(pq.read_table(io.BytesIO(body), columns=["sequencenumber"]).column(0).to_pylist())
-            parts = dict(p.split("=", 1) for p in obj["Key"].split("/")[1:3])
-            partitions.add((parts["dt"], parts["hour"]))
-    return numbers, partitions
+def restart_after_kill_all(stack: LocalStack) -> bool:
+    """kill -9 of every process at once; True once a new stack serves with none of the killed processes."""
+    before = {name: c["pid"] for name, c in components(stack).items()}
+    stack.kill_all()
+    assert not any(alive(pid) for pid in before.values())
+    stack.start()
+    after = components(stack)
+    return stack.healthy() and all(after[name]["pid"] != pid and alive(after[name]["pid"])
+                                   for name, pid in before.items())
 
 
 def test_kill_9_at_random_moments_loses_nothing(stack: LocalStack) -> None:
@@ -147,47 +124,17 @@ def test_kill_9_at_random_moments_loses_nothing(stack: LocalStack) -> None:
 
     # Phase 2: the whole stack, while processing still catches up; then more data and one more kill.
     time.sleep(rng.uniform(0.0, 2.0))
-    attempted.append("whole stack")
-    stack.kill_all()
-    stack.start()
-    survived.append("whole stack")
+    attempt("whole stack", lambda: restart_after_kill_all(stack))
     producer = produce(stack, SEED + 1, 12)
     time.sleep(rng.uniform(1.0, 5.0))
     attempt("lambda runtime after the stack restart", lambda: kill_components(stack, ["lambda"]))
     out, err = producer.communicate(timeout=300)
     assert producer.returncode == 0, err[-2000:]
 
-    # DynamoDB equals the aggregation of everything in the stream, computed independently.
-    records = read_stream(stack.client("kinesis"), "wildrydes")
-    assert len(records) >= 8 * 5 * 50
-    expected = expected_items(records, WINDOW_S)
-    dynamodb = stack.client("dynamodb")
-    items: dict[Any, Any] = {}
-
-    def aggregated() -> bool:
-        nonlocal items
-        items = actual_items(dynamodb, TABLE)
-        return items == expected
-
-    with contextlib.suppress(AssertionError):
-        wait_for("DynamoDB equal to the independent aggregation", aggregated, timeout=180, stack=stack)
-    assert items == expected
-
-    # The archive holds every record of the stream (duplicates allowed).
-    kinesis = stack.client("kinesis")
-    in_stream = {r["SequenceNumber"] for shard in kinesis.list_shards(StreamName="wildrydes")["Shards"]
-                 for r in _records(kinesis, shard["ShardId"])}
-    archived: set[str] = set()
-    partitions: set[tuple[str, str]] = set()
-
-    def all_archived() -> bool:
-        nonlocal archived, partitions
-        archived, partitions = archived_sequence_numbers(stack, bucket)
-        return in_stream <= archived
-
-    with contextlib.suppress(AssertionError):
-        wait_for("every record in the archive", all_archived, timeout=120, stack=stack)
-    assert not in_stream - archived, f"{len(in_stream - archived)} of {len(in_stream)} records not archived"
+    # DynamoDB equals the aggregation of everything in the stream, computed independently, and the
+    # archive holds every record of the stream.
+    assert assert_aggregates_exact(stack, WINDOW_S) >= 8 * 5 * 50
+    partitions = assert_archive_complete(stack, bucket)
 
     # The reconciliation of each archived hour with DynamoDB passes.
     from orchestration.defs.archive.catalog import register_partition
@@ -200,20 +147,10 @@ def test_kill_9_at_random_moments_loses_nothing(stack: LocalStack) -> None:
         for dt, hour in sorted(partitions):
             register_partition(stack.client("glue"), names.glue_database, names.raw_table, [dt, hour])
             start = datetime.strptime(f"{dt} {hour}", "%Y-%m-%d %H").replace(tzinfo=UTC)
-            outcome = reconcile_hour(AthenaResource(), dynamodb, stack.client("s3"), names, start, WINDOW_S)
+            outcome = reconcile_hour(AthenaResource(), stack.client("dynamodb"), stack.client("s3"), names, start,
+                                     WINDOW_S)
             assert outcome.result.passed, outcome.result.mismatches[:5]
             assert outcome.result.matched > 0
 
     print(f"kills survived: {len(survived)} of {len(attempted)} attempted ({', '.join(attempted)})")
     assert survived == attempted
-
-
-def _records(kinesis: Any, shard_id: str) -> Iterator[dict[str, Any]]:
-    iterator = kinesis.get_shard_iterator(StreamName="wildrydes", ShardId=shard_id,
-                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    while iterator:
-        page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
-        yield from page["Records"]
-        if not page["Records"] and page.get("MillisBehindLatest", 0) == 0:
-            return
-        iterator = page.get("NextShardIterator")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -17,8 +18,9 @@ from pathlib import Path
 
 from infra.config import DEFAULT_HOST, DEFAULT_PORT, LocalSettings, default_data_dir
 from infra.errors import WildrydesError, endpoint_not_running
-from infra.local import preflight, services, status_report
+from infra.local import lifeline, preflight, services, status_report
 from infra.local.dagster_home import prepare_home
+from infra.local.processes import Member, ProcessRecord, alive, members
 from infra.local.supervisor import Component, RunFiles, Supervisor, run_foreground, wait_until
 
 
@@ -171,6 +173,27 @@ def _running(data_dir: Path) -> dict | None:
     return RunFiles(data_dir).read()
 
 
+def _supervisor_running(running: dict) -> bool:
+    """The run file's supervisor is alive (by pid, start time and command line, so never a reused pid)."""
+    record = ProcessRecord.from_json(running.get("supervisor"))
+    return record.running() if record else _alive(int(running["pid"]))
+
+
+def _component_running(entry: dict) -> bool:
+    record = ProcessRecord.from_json(entry)
+    return record.running() if record else bool(entry.get("pid")) and _alive(int(entry["pid"]))
+
+
+def _left_running(running: dict) -> list[Member]:
+    """What a run whose supervisor is gone still has running: its marked processes and recorded ones."""
+    recorded = lifeline.recorded_processes(running)
+    found = {m.pid: m for m in members(running["run_id"])} if running.get("run_id") else {}
+    for name, record in recorded.items():
+        if record.pid not in found and record.running():
+            found[record.pid] = Member(record.pid, name, " ".join(record.argv))
+    return list(found.values())
+
+
 def _down(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args)
     running = _running(data_dir)
@@ -178,29 +201,30 @@ def _down(args: argparse.Namespace) -> int:
         print(f"no local platform is running on {data_dir}")
         return 0
     pid = int(running["pid"])
-    try:
+    if _supervisor_running(running):
         os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        RunFiles(data_dir).state_path.unlink(missing_ok=True)
-        print("the local platform was not running (stale run file removed)")
+        if not wait_until(lambda: not _alive(pid), timeout=90, interval=0.2):
+            raise WildrydesError(f"the local platform (pid {pid}) did not stop within 90s: kill it with `kill {pid}` "
+                                 "(its lifeline then stops what it started)")
+        print("local platform stopped; state kept in " + str(data_dir))
         return 0
-    if not wait_until(lambda: not _alive(pid), timeout=60, interval=0.2):
-        raise WildrydesError(f"the local platform (pid {pid}) did not stop within 60s: kill it with `kill {pid}`")
-    print("local platform stopped; state kept in " + str(data_dir))
+    # The supervisor is gone without removing its run file: stop what it left, then remove the file.
+    stopped = lifeline.sweep(running["run_id"], lifeline.recorded_processes(running)) if running.get("run_id") else []
+    run_files = RunFiles(data_dir)
+    with contextlib.suppress(WildrydesError):
+        run_files.acquire()
+        run_files.release()
+    if stopped:
+        print(f"the supervisor (pid {pid}) was gone; stopped {lifeline.summary(stopped)} it left running; "
+              f"state kept in {data_dir}")
+    else:
+        print(f"no local platform is running on {data_dir} (the last run, pid {pid}, ended without a clean stop "
+              "and left nothing running)")
     return 0
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (stopped but not yet reaped by its parent) counts as gone.
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
+    return alive(pid)
 
 
 def health(endpoint: str, timeout: float = 5.0) -> dict:
@@ -231,44 +255,77 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _status_once(args: argparse.Namespace) -> int:
-    import boto3
-
     data_dir = _data_dir(args)
     running = _running(data_dir)
-    endpoint = running["endpoint"] if running else LocalSettings(data_dir).endpoint_url
-    if not running or not _alive(int(running["pid"])):
+    endpoint = running["endpoint"] if running and running.get("endpoint") else LocalSettings(data_dir).endpoint_url
+    if not running:
         raise endpoint_not_running(endpoint)
+    if not _supervisor_running(running):
+        return _status_without_supervisor(args, running, endpoint)
     if running.get("starting"):
         raise WildrydesError("the local platform is still starting: try again in a few seconds")
     report = health(endpoint)
     report["endpoint"] = endpoint
     report["uptime_s"] = round(time.time() - running["started_at"])
-    report["components"] = running["components"]
-    settings = LocalSettings(data_dir)
-    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=settings.aws_env()["AWS_REGION"],
-                       aws_access_key_id=settings.aws_env()["AWS_ACCESS_KEY_ID"],
-                       aws_secret_access_key=settings.aws_env()["AWS_SECRET_ACCESS_KEY"])
-    report["processing"] = status_report.collect(data_dir, sqs)
+    report["components"] = {name: {**entry, "running": _component_running(entry)}
+                            for name, entry in running["components"].items()}
+    guardian = ProcessRecord.from_json(running.get("lifeline"))
+    # A process that is not running is a stalled pipeline, whatever the endpoint's health says.
+    report["problems"] = [
+        f"{name} is not running (pid {entry['pid']}, restarts {entry['restarts']})"
+        for name, entry in report["components"].items() if not entry["running"] and not entry.get("oneshot")
+    ] + ([] if guardian and guardian.running() else
+         ["the lifeline is not running: the platform's processes would outlive a crash of `local up`"])
+    if report["problems"] and report["status"] == "ok":
+        report["status"] = "unhealthy"
+    report["processing"] = status_report.collect(data_dir, _sqs(data_dir, endpoint))
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print(f"endpoint  {endpoint}   ({report['status']}, up {report['uptime_s']}s)")
+        for problem in report["problems"]:
+            print(f"  problem: {problem}")
         for name, state in report["backends"].items():
             print(f"  {name:<10} {state}")
-        for name, component in running["components"].items():
-            alive = component["pid"] and _alive(int(component["pid"]))
-            state = "running" if alive else "down"
-            if component.get("oneshot") and not alive:
+        for name, component in report["components"].items():
+            state = "running" if component["running"] else "down"
+            if component.get("oneshot") and not component["running"]:
                 state = "finished" if component.get("exit") == 0 else f"failed (exit {component.get('exit')})"
             print(f"  process {name:<10} pid {component['pid']:<8} {state:<10} restarts {component['restarts']}")
         print("\n".join(status_report.render(report["processing"])))
     return 0 if report["status"] == "ok" else 1
 
 
+def _status_without_supervisor(args: argparse.Namespace, running: dict, endpoint: str) -> int:
+    """The run file names a supervisor that is gone: say what it left running, if anything (exit 1)."""
+    left = _left_running(running)
+    pid = running["pid"]
+    if left:
+        message = (f"the local platform's supervisor (pid {pid}) is gone, but {lifeline.summary(left)} still run: "
+                   "nothing consumes the stream; stop them with `wildrydes local down`")
+    else:
+        message = (f"the local platform is not running (its last run, pid {pid}, ended without a clean stop; "
+                   "nothing of it is left): start it with `wildrydes local up`")
+    if args.json:
+        print(json.dumps({"status": "down", "endpoint": endpoint, "problems": [message],
+                          "left_running": [m.__dict__ for m in left]}, indent=2))
+    else:
+        print(message)
+    return 1
+
+
+def _sqs(data_dir: Path, endpoint: str) -> object:
+    import boto3
+
+    env = LocalSettings(data_dir).aws_env()
+    return boto3.client("sqs", endpoint_url=endpoint, region_name=env["AWS_REGION"],
+                        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+
+
 def _reset(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args)
     running = _running(data_dir)
-    if running and _alive(int(running["pid"])):
+    if running and (_supervisor_running(running) or _left_running(running)):
         raise WildrydesError("the local platform is running: stop it first with `wildrydes local down`")
     if not data_dir.exists():
         print(f"nothing to reset: {data_dir} does not exist")

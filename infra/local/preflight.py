@@ -13,6 +13,7 @@ from pathlib import Path
 
 from infra.config import REPO_ROOT
 from infra.errors import WildrydesError
+from infra.local.processes import describe, lock_holder, platform_data_dir, port_holder
 
 MIN_NODE_MAJOR = 20
 NODE_MODULES = REPO_ROOT / "infra" / "node_modules"
@@ -68,11 +69,33 @@ def check_port_free(host: str, port: int, option: str = "--port") -> None:
             sock.listen(1)
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                raise WildrydesError(
-                    f"port {port} on {host} is already in use (another `wildrydes local up`?): stop it "
-                    f"with `wildrydes local down` or choose another port with {option}"
-                ) from None
+                holder = port_holder(host, port)
+                if holder is None:
+                    raise WildrydesError(
+                        f"port {port} on {host} is already in use (another `wildrydes local up`?): stop it "
+                        f"with `wildrydes local down` or choose another port with {option}"
+                    ) from None
+                raise WildrydesError(f"port {port} on {host} is already in use by {_stop_hint(holder)} or choose "
+                                     f"another port with {option}") from None
             raise WildrydesError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+
+
+def check_unlocked(lock_file: Path, what: str) -> None:
+    """A LevelDB store is opened by one process at a time: name the one that holds it, not a Node stack trace."""
+    holder = lock_holder(lock_file)
+    if holder is not None and holder != os.getpid():
+        raise WildrydesError(
+            f"{what} ({lock_file.parent}) is locked by {_stop_hint(holder)} and run `wildrydes local up` again"
+        )
+
+
+def _stop_hint(pid: int) -> str:
+    """Who holds a resource and the command that frees it: `local down` for another local platform."""
+    data_dir = platform_data_dir(pid)
+    if data_dir:
+        return (f"{describe(pid)} of the local platform in {data_dir}: stop it with "
+                f"`wildrydes local down --data-dir {data_dir}`")
+    return f"{describe(pid)}: stop it with `kill {pid}`"
 
 
 _EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")

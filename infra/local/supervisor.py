@@ -3,6 +3,11 @@
 Each component is a child process whose output goes to ``<data dir>/logs/<name>.log`` and, prefixed
 with its name, to the terminal. A component that dies is restarted with backoff. SIGINT/SIGTERM stop
 the components in reverse order (the moto host snapshots its state on the way out).
+
+Nothing outlives the supervisor: every process it starts, and everything those start, carries the run's
+id, and the lifeline (``lifeline.py``, started first) stops them all when the supervisor dies, however it
+dies. The run file ``<data dir>/run/stack.json`` records each process with its start time and command
+line; a later `local up`, `local down` or `local status` reads it without a live supervisor.
 """
 
 from __future__ import annotations
@@ -18,14 +23,18 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import psutil
+
 from infra.config import LOCAL_ACCOUNT_ID, REPO_ROOT, LocalSettings
 from infra.errors import WildrydesError
-from infra.local import preflight
+from infra.local import lifeline, preflight
+from infra.local.processes import COMPONENT_VAR, DATA_DIR_VAR, RUN_ID_VAR, ProcessRecord
 
 STOP_TIMEOUT_S = 20.0
 READY_TIMEOUT_S = 60.0
@@ -45,6 +54,7 @@ class Component:
     # saturated: a positive niceness, inherited by its children (Lambda workers, dbt).
     nice: int = 0
     process: subprocess.Popen[bytes] | None = None
+    record: ProcessRecord | None = None  # how the run file identifies the process
     restarts: int = 0
     started_at: float = 0.0
     finished: bool = False
@@ -123,6 +133,9 @@ class Supervisor:
         self.run_files = RunFiles(settings.data_dir)
         self.started_at = time.time()
         self.ready = False  # set once the platform is deployed and serving, not just started
+        self.run_id = uuid.uuid4().hex
+        self.guardian: subprocess.Popen[bytes] | None = None
+        self._lifeline_fd: int | None = None  # the pipe's write end: closed by the kernel when this process dies
 
     # ---- component definitions -----------------------------------------------------------
     def plan(self) -> list[Component]:
@@ -165,10 +178,14 @@ class Supervisor:
     def start(self) -> None:
         preflight.check_data_dir(self.settings.data_dir)
         self.run_files.acquire()
-        self.run_files.write({"pid": os.getpid(), "starting": True})
         try:
-            preflight.check_port_free(self.settings.host, self.settings.port)
+            self._clear_previous_run(self.run_files.read())
             self.logs_dir.mkdir(parents=True, exist_ok=True)
+            self._start_lifeline()
+            self.record(starting=True)
+            preflight.check_port_free(self.settings.host, self.settings.port)
+            for backend in ("kinesis", "dynamodb"):
+                preflight.check_unlocked(self.settings.data_dir / backend / "LOCK", f"the {backend} backend's data")
             self.components = self.plan()
             for component in self.components:
                 self._launch(component)
@@ -178,15 +195,65 @@ class Supervisor:
             self.stop()
             raise
 
-    def record(self) -> None:
+    def _clear_previous_run(self, previous: dict[str, Any] | None) -> None:
+        """A run file left behind means the last run did not stop cleanly: stop whatever of it still runs.
+
+        Its lifeline has usually done so already; this covers a lifeline that died with it (or was still
+        at work), and says in one line what happened."""
+        if not previous or not previous.get("run_id"):
+            return
+        stopped = lifeline.sweep(previous["run_id"], lifeline.recorded_processes(previous))
+        pid = previous.get("pid", "?")
+        if stopped:
+            self.echo(f"supervisor | the previous run (pid {pid}) did not stop cleanly: stopped "
+                      f"{lifeline.summary(stopped)} it left running")
+        elif previous.get("ended"):
+            count = len(previous["ended"].get("stopped", []))
+            self.echo(f"supervisor | the previous run (pid {pid}) ended without a clean stop; its lifeline "
+                      f"stopped its {count} processes")
+        else:
+            self.echo(f"supervisor | the previous run (pid {pid}) ended without a clean stop; nothing of it was "
+                      "left running")
+
+    def _start_lifeline(self) -> None:
+        read_fd, write_fd = os.pipe()  # not inherited by the components: only the lifeline holds the read end
+        with (self.logs_dir / "lifeline.log").open("ab") as log:
+            self.guardian = subprocess.Popen(
+                [sys.executable, "-m", "infra.local.lifeline", "--run-id", self.run_id,
+                 "--run-file", str(self.run_files.state_path)],
+                stdin=read_fd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, start_new_session=True,
+            )
+        os.close(read_fd)
+        if self._lifeline_fd is not None:
+            os.close(self._lifeline_fd)
+        self._lifeline_fd = write_fd
+
+    def _stop_lifeline(self) -> None:
+        if self._lifeline_fd is not None:
+            os.close(self._lifeline_fd)
+            self._lifeline_fd = None
+        if self.guardian is not None:
+            try:
+                self.guardian.wait(lifeline.GRACE_S * len(lifeline.TIERS) + 10)
+            except subprocess.TimeoutExpired:
+                self.echo("supervisor | the lifeline did not finish; see " + str(self.logs_dir / "lifeline.log"))
+
+    def record(self, starting: bool = False) -> None:
+        me = ProcessRecord.of(os.getpid(), psutil.Process().cmdline())
+        guardian = ProcessRecord.of(self.guardian.pid, self.guardian.args) if self.guardian else None  # type: ignore[arg-type]
         self.run_files.write({
             "pid": os.getpid(),
+            "run_id": self.run_id,
+            **({"starting": True} if starting else {}),
+            "supervisor": me.to_json() if me else None,
+            "lifeline": guardian.to_json() if guardian else None,
             "endpoint": self.settings.endpoint_url,
             "data_dir": str(self.settings.data_dir),
             "started_at": self.started_at,
             "ready": self.ready,
             "components": {
-                c.name: {"pid": c.process.pid if c.process else None, "argv": c.argv, "restarts": c.restarts,
+                c.name: {**(c.record.to_json() if c.record else {}),
+                         "pid": c.process.pid if c.process else None, "argv": c.argv, "restarts": c.restarts,
                          **({"oneshot": True, "exit": c.process.poll() if c.process else None} if c.oneshot else {})}
                 for c in self.components
             },
@@ -203,13 +270,15 @@ class Supervisor:
         self.record()
 
     def _launch(self, component: Component) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **component.env}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **component.env,
+               RUN_ID_VAR: self.run_id, COMPONENT_VAR: component.name, DATA_DIR_VAR: str(self.settings.data_dir)}
         nice = shutil.which("nice") if component.nice else None
         argv = [nice, "-n", str(component.nice), *component.argv] if nice else component.argv
         component.process = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, cwd=REPO_ROOT, start_new_session=True,
         )
+        component.record = ProcessRecord.of(component.process.pid, component.argv)
         component.started_at = time.monotonic()
         threading.Thread(target=self._pump, args=(component, component.process), daemon=True).start()
 
@@ -236,7 +305,9 @@ class Supervisor:
         wait_until(ready, component.ready_timeout)
         if component.process is None or component.process.poll() is not None:
             log = self.logs_dir / f"{component.name}.log"
-            raise WildrydesError(f"the {component.name} backend exited while starting: see {log}")
+            last = _last_line(log)
+            raise WildrydesError(f"the {component.name} backend exited while starting"
+                                 f"{f' ({last})' if last else ''}: see {log}")
         if component.ready_url and not http_ok(component.ready_url):
             raise WildrydesError(
                 f"the {component.name} backend did not become ready in {component.ready_timeout:.0f}s"
@@ -245,6 +316,10 @@ class Supervisor:
     def watch(self) -> None:
         """Block until asked to stop, restarting components that die."""
         while not self.stopping.wait(0.5):
+            if self.guardian is not None and self.guardian.poll() is not None:
+                self.echo(f"supervisor | the lifeline exited with {self.guardian.returncode}; starting a new one")
+                self._start_lifeline()
+                self.record()
             for component in self.components:
                 process = component.process
                 if process is None or process.poll() is None or component.finished:
@@ -287,7 +362,19 @@ class Supervisor:
                 self.echo(f"supervisor | {component.name} did not stop in {STOP_TIMEOUT_S:.0f}s; killing it")
                 process.kill()
                 process.wait()
+        self._stop_lifeline()
         self.run_files.release()
+
+
+def _last_line(log: Path) -> str:
+    """The last non-empty line a process wrote, shortened: most often the reason it stopped."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - 4096))
+            lines = [line.strip() for line in handle.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return lines[-1][:200] if lines else ""
 
 
 def _listening(component: Component) -> bool:

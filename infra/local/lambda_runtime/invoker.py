@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.config import REPO_ROOT
+from infra.local.processes import COMPONENT_VAR, RUN_ID_VAR
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class FunctionInvoker:
 
 
 def base_environment() -> dict[str, str]:
-    """What every function sees besides its own variables: the AWS SDK settings of this runtime."""
-    keep = ("AWS_", "PATH", "HOME", "LANG", "TZ", "SSL_CERT")
+    """What every function sees besides its own variables: the AWS SDK settings of this runtime, and the
+    platform's run id so that a worker is stopped with the platform (``processes.py``)."""
+    keep = ("AWS_", "PATH", "HOME", "LANG", "TZ", "SSL_CERT", RUN_ID_VAR, COMPONENT_VAR)
     return {k: v for k, v in os.environ.items() if k.startswith(keep)}
