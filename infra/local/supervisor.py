@@ -395,6 +395,7 @@ def run_foreground(settings: LocalSettings, after_start: Callable[[Supervisor], 
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)  # the terminal closed: stop cleanly rather than die
     supervisor.start()
     try:
         if after_start and not supervisor.stopping.is_set():
