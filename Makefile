@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
-NODE_MODULES := infra/node_modules/.package-lock.json
+NODE_MODULES := localaws/node/node_modules/.package-lock.json
 MAP_MODULES := streaming/map/node_modules/.package-lock.json
 LINT_VENV := infra/lint/.venv
 CHROMIUM := /usr/bin/chromium
@@ -41,11 +41,11 @@ $(LINT_VENV)/.synced: $(UV) infra/lint/pyproject.toml infra/lint/uv.lock
 	$(UV) sync --frozen --project infra/lint --python $(PYTHON)
 	@touch $@
 
-$(NODE_MODULES): infra/package.json infra/package-lock.json
+$(NODE_MODULES): localaws/node/package.json localaws/node/package-lock.json
 	@command -v node >/dev/null || { echo "Node.js 20+ is required and was not found on PATH"; exit 1; }
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || \
 		{ echo "Node.js 20+ is required (found $$(node --version))"; exit 1; }
-	npm ci --prefix infra --no-audit --no-fund
+	npm ci --prefix localaws/node --no-audit --no-fund
 
 # The live map's browser tests drive Debian's Chromium headless.
 $(CHROMIUM):
@@ -63,4 +63,4 @@ bench: install
 	$(VENV)/bin/python -m bench
 
 clean:
-	rm -rf $(VENV) $(TOOLS) $(LINT_VENV) infra/node_modules streaming/map/node_modules
+	rm -rf $(VENV) $(TOOLS) $(LINT_VENV) localaws/node/node_modules streaming/map/node_modules

@@ -47,8 +47,8 @@ import psutil
 from botocore.config import Config
 
 from bench import RESULTS_DIR
-from infra.config import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
-from infra.local.preflight import free_port
+from localaws.settings import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
+from localaws.supervisor.preflight import free_port
 from tests.stack import LocalStack
 
 NAME = "endpoint"
@@ -769,7 +769,8 @@ def machine_info() -> dict[str, Any]:
 
     def node_package(name: str) -> str:
         try:
-            return json.loads((REPO_ROOT / "infra" / "node_modules" / name / "package.json").read_text())["version"]
+            package = REPO_ROOT / "localaws" / "node" / "node_modules" / name / "package.json"
+            return json.loads(package.read_text())["version"]
         except (OSError, ValueError, KeyError):
             return "?"
 

@@ -30,8 +30,8 @@ from typing import Any
 import psutil
 
 from bench import RESULTS_DIR
-from infra.config import REPO_ROOT
-from infra.local.preflight import free_port
+from localaws.settings import REPO_ROOT
+from localaws.supervisor.preflight import free_port
 from streaming.map.devtools import Browser, Page
 from tests.stack import LocalStack, started_stack
 

@@ -224,7 +224,7 @@ def function_environment(variables: dict[str, str]) -> Iterator[None]:
 
 def aggregate_window(dep: Deployment, shard: str, window_start: float, records: list[StreamRecord]) -> list[bytes]:
     """The summaries the aggregator emits for one window (batches, then the final invocation)."""
-    from infra.local.lambda_runtime.events import window_event
+    from localaws.lambda_runtime.events import window_event
 
     fn = dep.aggregator
     captured = CapturedStream()
@@ -243,7 +243,7 @@ def aggregate_window(dep: Deployment, shard: str, window_start: float, records: 
 
 def write_summaries(dep: Deployment, summaries: list[bytes], arrival_ms: int, dynamodb: Any) -> int:
     """Hand the summaries to the writer handler in events of its batch size; returns items written."""
-    from infra.local.lambda_runtime.events import kinesis_event
+    from localaws.lambda_runtime.events import kinesis_event
 
     fn = dep.writer
     records = [{"Data": data, "PartitionKey": json.loads(data)["Name"],

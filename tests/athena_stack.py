@@ -26,8 +26,8 @@ import boto3
 import duckdb
 from botocore.config import Config
 
-from infra.config import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
-from infra.local.preflight import free_port
+from localaws.settings import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
+from localaws.supervisor.preflight import free_port
 from tests.stack import LocalStack, started_stack
 
 ACCOUNT = "123456789012"
@@ -116,7 +116,7 @@ def start_engine(stack: LocalStack, log_path: Path, timeout: float = 60.0, data_
     port = free_port()
     log = log_path.open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local.athena", "--port", str(port), "--data-dir",
+        [sys.executable, "-m", "localaws.athena", "--port", str(port), "--data-dir",
          str(data_dir or stack.data_dir), *extra],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, **stack.env},
         cwd=REPO_ROOT, start_new_session=True,

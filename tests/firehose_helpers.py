@@ -16,14 +16,14 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from infra.config import REPO_ROOT
+from localaws.settings import REPO_ROOT
 from tests.stack import LocalStack
 
 ARCHIVE_STREAM = "wildrydes-archive"
 
 
 class FirehoseProcess:
-    """``python -m infra.local.firehose`` for a test stack: started here unless the supervisor runs it."""
+    """``python -m localaws.firehose`` for a test stack: started here unless the supervisor runs it."""
 
     def __init__(self, stack: LocalStack, log_path: Path) -> None:
         self.stack = stack
@@ -45,7 +45,7 @@ class FirehoseProcess:
             return
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "infra.local.firehose", "--data-dir", str(self.stack.data_dir)],
+            [sys.executable, "-m", "localaws.firehose", "--data-dir", str(self.stack.data_dir)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, **self.stack.env},
             cwd=REPO_ROOT, start_new_session=True)
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from infra.config import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
-from infra.local.preflight import free_port
-from infra.local.processes import wait_gone
+from localaws.settings import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
+from localaws.supervisor.preflight import free_port
+from localaws.supervisor.processes import wait_gone
 
 WILDRYDES = [sys.executable, "-m", "infra.cli"]
 

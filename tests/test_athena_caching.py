@@ -15,8 +15,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from infra.local.athena.store import RUNNING, SUCCEEDED, QueryRecord, QueryStore
-from infra.local.moto_host import ValueCache
+from localaws.athena.store import RUNNING, SUCCEEDED, QueryRecord, QueryStore
+from localaws.moto.host import ValueCache
 from tests.athena_stack import (
     ARCHIVE_BUCKET,
     DATABASE,

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from infra.config import REPO_ROOT
+from localaws.settings import REPO_ROOT
 from tests.athena_stack import AthenaStack, athena_stack, succeeded, upload_archive, write_archive_parquet
 
 PROJECT = REPO_ROOT / "tests" / "dbt_athena_project"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from infra.local.athena import results
+from localaws.athena import results
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # translations made concurrently by query threads, as a freshly started engine does.
 FIRST_CONCURRENT_QUERIES = """
 import sys, threading
-import infra.local.athena.server
-from infra.local.athena.transpile import transpile_expression
+import localaws.athena.server
+from localaws.athena.transpile import transpile_expression
 
 print(all(m in sys.modules for m in ("sqlglot.dialects.athena", "sqlglot.dialects.duckdb")))
 out, start = [], threading.Barrier(8)

@@ -431,12 +431,12 @@ def test_state_survives_an_engine_kill(athena: AthenaStack, client: Any, archive
 
 
 def test_query_cli_prints_a_table_json_and_errors(athena: AthenaStack, archive: Any) -> None:
-    """`wildrydes query` (runnable as python -m infra.local.athena.query_cli until it is registered)."""
+    """`wildrydes query` (runnable as python -m infra.cli.query until it is registered)."""
     import subprocess
     import sys
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "infra.local.athena.query_cli", *args], capture_output=True,
+        return subprocess.run([sys.executable, "-m", "infra.cli.query", *args], capture_output=True,
                               text=True, timeout=120, env={**os.environ, **athena.env})
 
     table = cli("SELECT name, count(*) AS n FROM unicorn_status WHERE hour = '00' GROUP BY name ORDER BY name")
@@ -472,7 +472,7 @@ def test_concurrent_queries_timeouts_and_one_engine_per_data_dir(athena: AthenaS
         import subprocess
         import sys
 
-        second = subprocess.run([sys.executable, "-m", "infra.local.athena", "--port", "1", "--data-dir",
+        second = subprocess.run([sys.executable, "-m", "localaws.athena", "--port", "1", "--data-dir",
                                  str(athena.stack.data_dir)], capture_output=True, text=True, timeout=60,
                                 env={**os.environ, **athena.stack.env})
         assert second.returncode == 1 and "one engine per data directory" in second.stderr
@@ -490,7 +490,7 @@ def test_concurrent_queries_timeouts_and_one_engine_per_data_dir(athena: AthenaS
 
 
 def test_object_cache_is_bounded_and_keeps_pinned_copies(athena: AthenaStack, archive: Any, tmp_path: Path) -> None:
-    from infra.local.athena.objects import ObjectStore
+    from localaws.athena.objects import ObjectStore
 
     store = ObjectStore(athena.client("s3"), tmp_path / "cache", max_cache_bytes=1)
     objects = store.list(f"s3://{ARCHIVE_BUCKET}/raw/")

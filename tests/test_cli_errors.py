@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import REPO_ROOT
-from infra.local.preflight import free_port
+from localaws.settings import REPO_ROOT
+from localaws.supervisor.preflight import free_port
 
 WILDRYDES = [sys.executable, "-m", "infra.cli"]
 

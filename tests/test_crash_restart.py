@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.preflight import free_port
-from infra.local.processes import ProcessRecord, alive, members
+from localaws.supervisor.preflight import free_port
+from localaws.supervisor.processes import ProcessRecord, alive, members
 from tests.firehose_helpers import ARCHIVE_STREAM, set_destination, wait_for_version
 from tests.pipeline_checks import assert_aggregates_exact, assert_archive_complete, produce, wait_for
 from tests.stack import LocalStack
@@ -203,7 +203,7 @@ def test_a_stale_pid_file_never_touches_an_unrelated_process(stack: LocalStack, 
             "supervisor": {**supervisor.to_json(), "argv": [sys.executable, "-m", "infra.cli", "local", "up"]},
             "components": {
                 "kinesis": {**backend.to_json(), "create_time": backend.create_time - 3600, "restarts": 0},
-                "gateway": {**supervisor.to_json(), "argv": [sys.executable, "-m", "infra.local.gateway"],
+                "gateway": {**supervisor.to_json(), "argv": [sys.executable, "-m", "localaws.gateway.server"],
                             "restarts": 0},
             },
         }

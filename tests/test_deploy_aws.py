@@ -16,7 +16,6 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.config import REPO_ROOT
 from infra.deploy import DeployError
 from infra.deploy.aws import (
     ARTIFACT_BUCKET_PLACEHOLDER,
@@ -28,6 +27,7 @@ from infra.deploy.aws import (
 )
 from infra.deploy.package import RUNTIME_PROVIDED, build_package, imports_of
 from infra.deploy.template import load_template
+from localaws.settings import REPO_ROOT
 
 HANDLERS = load_template().function_handlers()
 
@@ -297,7 +297,7 @@ def test_aws_deploy_writes_the_live_maps_config(tmp_path: Path, capsys: pytest.C
     import argparse
     import json as _json
 
-    from infra.deploy.cli import _write_map_config
+    from infra.cli.deploy import _write_map_config
 
     outputs = {"MapIdentityPoolId": "eu-west-1:1234", "SourceStreamName": "wildrydes",
                "SummaryStreamName": "wildrydes-summary"}

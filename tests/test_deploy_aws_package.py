@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import REPO_ROOT
 from infra.deploy.aws import ARTIFACT_BUCKET_PLACEHOLDER, plan_aws, render_dry_run, write_dry_run
 from infra.deploy.package import RUNTIME_PROVIDED, LambdaPackage, build_package
 from infra.deploy.template import load_template
+from localaws.settings import REPO_ROOT
 
 TEMPLATE = load_template()
 HANDLERS = TEMPLATE.function_handlers()

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from infra.config import REPO_ROOT, LocalSettings
 from infra.deploy import DeployError
 from infra.deploy.local import DeployReport, changed_properties, deploy_local
 from infra.deploy.package import build_package
 from infra.deploy.resources import HANDLERS
 from infra.deploy.state import DeployFiles
 from infra.deploy.template import load_template
-from infra.local.preflight import free_port
+from localaws.settings import REPO_ROOT, LocalSettings
+from localaws.supervisor.preflight import free_port
 from tests.stack import LocalStack, started_stack
 
 TEMPLATE = load_template()

@@ -69,12 +69,12 @@ def lone_gateway(tmp_path) -> str:
     import subprocess
     import sys
 
-    from infra.local.preflight import free_port
-    from infra.local.supervisor import wait_until
+    from localaws.supervisor.preflight import free_port
+    from localaws.supervisor.supervisor import wait_until
 
     dead, port = f"http://127.0.0.1:{free_port()}", free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local.gateway", "--port", str(port), "--kinesis", dead, "--dynamodb", dead,
+        [sys.executable, "-m", "localaws.gateway.server", "--port", str(port), "--kinesis", dead, "--dynamodb", dead,
          "--moto", dead], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: process.poll() is not None or _status(f"{url}/_wildrydes/health") == 503, timeout=20)

@@ -1,4 +1,4 @@
-"""Faults injected by the local endpoint (infra/local/faults.py): AWS errors rendered as each service renders
+"""Faults injected by the local endpoint (localaws/gateway/faults.py): AWS errors rendered as each service renders
 them, so boto3 classifies and retries them as it would AWS's; and the platform under injected throttling,
 5xx, failed entries and slow reads: the producer, the Lambda runtime and the Firehose delivery retry and
 lose nothing."""
@@ -18,10 +18,10 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from infra.config import DEFAULT_REGION, LOCAL_CREDENTIALS
-from infra.local.aws_errors import fault_code, injected_error
-from infra.local.faults import FaultRuleError, FaultSet, put_records_result, split_batch_write, split_put_records
-from infra.local.routing import s3_operation
+from localaws.gateway.faults import FaultRuleError, FaultSet, put_records_result, split_batch_write, split_put_records
+from localaws.settings import DEFAULT_REGION, LOCAL_CREDENTIALS
+from localaws.wire.errors import fault_code, injected_error
+from localaws.wire.routing import s3_operation
 from streaming.lambdas.kinesis_put import put_records
 from streaming.lambdas.retry import Backoff, is_retryable
 from tests.aggregation_oracle import actual_items, expected_items, read_stream

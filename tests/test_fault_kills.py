@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from infra.local.processes import alive
+from localaws.supervisor.processes import alive
 from tests.firehose_helpers import ARCHIVE_STREAM, set_destination, wait_for_version
 from tests.orchestration_stack import environment
 from tests.pipeline_checks import assert_aggregates_exact, assert_archive_complete, produce, wait_for

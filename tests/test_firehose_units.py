@@ -19,22 +19,22 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.exceptions import ClientError
 
-from infra.local.firehose import prefixes, processor, query
-from infra.local.firehose import writer as writer_module
-from infra.local.firehose.buffers import BufferSet
-from infra.local.firehose.checkpoints import Checkpoint, CheckpointStore
-from infra.local.firehose.config import StreamConfig, UnsupportedStream
-from infra.local.firehose.convert import ConversionError, ParquetOptions, RowConverter, SerDeOptions, write_parquet
-from infra.local.firehose.delivery import DeliveryStream
-from infra.local.firehose.deployment import Deployment
-from infra.local.firehose.javatime import PatternError, format_java
-from infra.local.firehose.progress import ShardProgress, resolve_all
-from infra.local.firehose.records import PROCESSING_FAILED, Outcome, SourceRecord
-from infra.local.firehose.router import Router
-from infra.local.firehose.schema import Column, SchemaError, parse_type, table_columns
-from infra.local.firehose.stats import ShardStats, StreamStats
-from infra.local.firehose.writer import ObjectWriter
-from infra.local.lambda_runtime.invoker import Invocation
+from localaws.firehose import prefixes, processor, query
+from localaws.firehose import writer as writer_module
+from localaws.firehose.buffers import BufferSet
+from localaws.firehose.checkpoints import Checkpoint, CheckpointStore
+from localaws.firehose.config import StreamConfig, UnsupportedStream
+from localaws.firehose.convert import ConversionError, ParquetOptions, RowConverter, SerDeOptions, write_parquet
+from localaws.firehose.delivery import DeliveryStream
+from localaws.firehose.deployment import Deployment
+from localaws.firehose.javatime import PatternError, format_java
+from localaws.firehose.progress import ShardProgress, resolve_all
+from localaws.firehose.records import PROCESSING_FAILED, Outcome, SourceRecord
+from localaws.firehose.router import Router
+from localaws.firehose.schema import Column, SchemaError, parse_type, table_columns
+from localaws.firehose.stats import ShardStats, StreamStats
+from localaws.firehose.writer import ObjectWriter
+from localaws.lambda_runtime.invoker import Invocation
 
 MOMENT = datetime(2026, 11, 5, 8, 7, 9, 123456, tzinfo=UTC)
 

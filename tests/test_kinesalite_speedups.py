@@ -1,4 +1,4 @@
-"""infra/local/kinesalite_speedups.js gives kinesalite's own answers: its fast sequence-number and hash-key
+"""localaws/node/kinesalite_speedups.js gives kinesalite's own answers: its fast sequence-number and hash-key
 helpers are compared with the originals on random and edge-case inputs, in node."""
 
 from __future__ import annotations
@@ -7,14 +7,15 @@ import json
 import shutil
 import subprocess
 
-from infra.config import REPO_ROOT
+from localaws.settings import REPO_ROOT
 
 SCRIPT = r"""
 const path = require('path')
 const assert = require('assert')
-const db = require(path.join(process.argv[1], 'infra', 'node_modules', 'kinesalite', 'db'))
-const BigNumber = require(path.join(process.argv[1], 'infra', 'node_modules', 'bignumber.js'))
-const original = require(path.join(process.argv[1], 'infra', 'local', 'kinesalite_speedups.js')).install(db, BigNumber)
+const db = require(path.join(process.argv[1], 'localaws', 'node', 'node_modules', 'kinesalite', 'db'))
+const BigNumber = require(path.join(process.argv[1], 'localaws', 'node', 'node_modules', 'bignumber.js'))
+const speedups = require(path.join(process.argv[1], 'localaws', 'node', 'kinesalite_speedups.js'))
+const original = speedups.install(db, BigNumber)
 let seed = 42
 function rand(n) { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
 function outcome(fn, arg) {

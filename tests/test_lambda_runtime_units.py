@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.local.lambda_runtime import events, shard_poller
-from infra.local.lambda_runtime.checkpoints import CheckpointStore
-from infra.local.lambda_runtime.invoker import FunctionConfig
-from infra.local.lambda_runtime.mapping import MappingConfig
+from localaws.lambda_runtime import events, shard_poller
+from localaws.lambda_runtime.checkpoints import CheckpointStore
+from localaws.lambda_runtime.invoker import FunctionConfig
+from localaws.lambda_runtime.mapping import MappingConfig
 
 FUNCTION = FunctionConfig("fn", "arn:aws:lambda:us-east-1:123456789012:function:fn", "m.h", 3, 128, {}, "role")
 

@@ -16,8 +16,8 @@ import psutil
 import pytest
 
 from infra.errors import WildrydesError
-from infra.local import lifeline, preflight
-from infra.local.processes import (
+from localaws.supervisor import lifeline, preflight
+from localaws.supervisor.processes import (
     COMPONENT_VAR,
     RUN_ID_VAR,
     ProcessRecord,
@@ -64,7 +64,7 @@ def test_a_record_recognises_its_process_and_not_a_reused_pid(spawned: list[subp
     assert ProcessRecord.from_json(record.to_json()) == record
     # the same pid, started at another time or with another command line, is another process
     assert not ProcessRecord(pid, record.create_time - 100, record.argv).running()
-    assert not ProcessRecord(pid, record.create_time, (sys.executable, "-m", "infra.local.gateway")).running()
+    assert not ProcessRecord(pid, record.create_time, (sys.executable, "-m", "localaws.gateway.server")).running()
     spawned[0].kill()
     spawned[0].wait()
     assert not record.running()
@@ -147,7 +147,7 @@ def test_the_lifeline_sweeps_when_its_pipe_closes(tmp_path: Path, spawned: list[
     member = _member(run_id, "lambda", tmp_path / "order")
     spawned.append(member)
     read_fd, write_fd = os.pipe()
-    guardian = subprocess.Popen([sys.executable, "-m", "infra.local.lifeline", "--run-id", run_id,
+    guardian = subprocess.Popen([sys.executable, "-m", "localaws.supervisor.lifeline", "--run-id", run_id,
                                  "--run-file", str(tmp_path / "stack.json"), "--grace", "2"],
                                 stdin=read_fd, stdout=subprocess.PIPE, text=True)
     os.close(read_fd)

@@ -17,9 +17,9 @@ import dagster as dg
 import psutil
 import pytest
 
-from infra.local.dagster_home import prepare_home
-from infra.local.preflight import free_port
-from infra.local.services import HISTORY_MARKER
+from localaws.supervisor.dagster_home import prepare_home
+from localaws.supervisor.preflight import free_port
+from localaws.supervisor.services import HISTORY_MARKER
 from tests.stack import LocalStack, started_stack
 
 HISTORY_HOURS = 2

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.preflight import free_port
+from localaws.supervisor.preflight import free_port
 from tests.stack import LocalStack
 
 ACCOUNT = "123456789012"

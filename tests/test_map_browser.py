@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from infra.config import REPO_ROOT
-from infra.local.preflight import free_port
+from localaws.settings import REPO_ROOT
+from localaws.supervisor.preflight import free_port
 from streaming.map.devtools import Browser, DevToolsError, Page
 from tests.stack import LocalStack, started_stack
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import REPO_ROOT
 from infra.errors import WildrydesError
-from infra.local.preflight import free_port
+from localaws.settings import REPO_ROOT
+from localaws.supervisor.preflight import free_port
 from streaming.map.config import (
     MapConfig,
     MapConfigError,

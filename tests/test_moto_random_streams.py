@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from moto.moto_api._internal import mock_random
 
-from infra.local.moto_host import RandomStreams
+from localaws.moto.host import RandomStreams
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from infra.local.aws_errors import error_response, protocol_of
-from infra.local.mutations import is_mutation, operation_name
-from infra.local.routing import service_of
+from localaws.wire.errors import error_response, protocol_of
+from localaws.wire.operations import is_mutation, operation_name
+from localaws.wire.routing import service_of
 
 
 def _auth(service: str) -> str:

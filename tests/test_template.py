@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from infra.config import REPO_ROOT
 from infra.deploy import DeployError
 from infra.deploy.template import (
     Scope,
@@ -25,6 +24,7 @@ from infra.deploy.template import (
     resolve,
     resolve_parameters,
 )
+from localaws.settings import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "infra" / "template.yaml"
 CHECKOV = REPO_ROOT / "infra" / "lint" / ".venv" / "bin" / "checkov"

@@ -27,7 +27,6 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from infra.config import DEFAULT_REGION, REPO_ROOT, LocalSettings
 from infra.deploy import DeployError
 from infra.deploy.package import LambdaPackage, build_package
 from infra.deploy.resources import HANDLERS, Deployed, LocalContext, ResourceHandler
@@ -46,6 +45,7 @@ from infra.deploy.template import (
     resolve_parameters,
 )
 from infra.errors import endpoint_not_running
+from localaws.settings import DEFAULT_REGION, REPO_ROOT, LocalSettings
 
 DEFAULT_STACK_NAME = "wildrydes"
 # Parameters the local deploy fills in itself: locally the code goes to Lambda inline, not through S3.

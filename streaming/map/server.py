@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from infra.config import DEFAULT_HOST, default_data_dir
 from infra.errors import WildrydesError
+from localaws.settings import DEFAULT_HOST, default_data_dir
 from streaming.map.config import MapConfig, TileConfig, aws_config_path, local_config, read_config
 
 SITE_DIR = Path(__file__).resolve().parent / "site"

@@ -1,0 +1,49 @@
+"""What a delivery stream runs with, resolved from the control planes: its configuration, the processing
+function's configuration (Lambda) and the Glue table's columns. Any change (UpdateDestination, a new
+function version or handler, a table schema change) makes a different Deployment, and the stream is
+restarted from its checkpoints with it, as Firehose picks up such changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from localaws.firehose.config import StreamConfig
+from localaws.firehose.schema import Column, table_columns
+from localaws.lambda_runtime.invoker import FunctionConfig
+
+
+@dataclass(frozen=True)
+class Deployment:
+    config: StreamConfig
+    function: FunctionConfig | None
+    columns: tuple[Column, ...] | None
+
+
+def function_config(lambda_client: Any, name: str) -> FunctionConfig:
+    fn = lambda_client.get_function_configuration(FunctionName=name)
+    return FunctionConfig(
+        name=fn["FunctionName"], arn=fn["FunctionArn"], handler=fn["Handler"],
+        timeout_s=int(fn.get("Timeout") or 3), memory_mb=int(fn.get("MemorySize") or 128),
+        environment=(fn.get("Environment") or {}).get("Variables") or {}, role=fn.get("Role", ""),
+    )
+
+
+def glue_columns(glue: Any, config: StreamConfig) -> tuple[Column, ...] | None:
+    conversion = config.conversion
+    if conversion is None:
+        return None
+    kwargs: dict[str, Any] = {"DatabaseName": conversion.database, "Name": conversion.table}
+    if conversion.catalog_id:
+        kwargs["CatalogId"] = conversion.catalog_id
+    table = glue.get_table(**kwargs)["Table"]
+    if conversion.version_id not in ("LATEST", ""):
+        table = glue.get_table_version(DatabaseName=conversion.database, TableName=conversion.table,
+                                       VersionId=conversion.version_id)["TableVersion"]["Table"]
+    return tuple(table_columns(table))
+
+
+def resolve(config: StreamConfig, lambda_client: Any, glue: Any) -> Deployment:
+    """Raises ClientError (missing function or table) or SchemaError (unmappable column type)."""
+    function = function_config(lambda_client, config.processor.function_name) if config.processor else None
+    return Deployment(config, function, glue_columns(glue, config))

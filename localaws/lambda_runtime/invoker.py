@@ -1,0 +1,121 @@
+"""Invokes a function: one long-lived worker process per function, killed and replaced on timeout."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from localaws.settings import REPO_ROOT
+from localaws.supervisor.processes import COMPONENT_VAR, RUN_ID_VAR
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    name: str
+    arn: str
+    handler: str
+    timeout_s: int
+    memory_mb: int
+    environment: dict[str, str]
+    role: str
+
+
+@dataclass(frozen=True)
+class Invocation:
+    ok: bool
+    result: Any = None
+    error_type: str | None = None
+    error_message: str | None = None
+    duration_ms: float = 0.0
+
+
+class FunctionInvoker:
+    def __init__(self, config: FunctionConfig, base_env: dict[str, str]) -> None:
+        self.config = config
+        self.base_env = base_env
+        self._process: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()  # one invocation at a time per worker
+
+    def _spawn(self) -> subprocess.Popen[str]:
+        env = {
+            **self.base_env,
+            **self.config.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": self.config.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.config.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONUNBUFFERED": "1",
+        }
+        return subprocess.Popen(
+            [sys.executable, "-m", "localaws.lambda_runtime.worker", self.config.handler],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, text=True, env=env, cwd=REPO_ROOT,
+        )
+
+    def invoke(self, event: dict[str, Any]) -> Invocation:
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._process = self._spawn()
+            process = self._process
+            assert process.stdin is not None and process.stdout is not None
+            started = time.time()
+            context = {
+                "function_name": self.config.name,
+                "invoked_function_arn": self.config.arn,
+                "memory_limit_in_mb": self.config.memory_mb,
+                "aws_request_id": str(uuid.uuid4()),
+                "deadline_ms": (started + self.config.timeout_s) * 1000,
+            }
+            try:
+                process.stdin.write(json.dumps({"event": event, "context": context}) + "\n")
+                process.stdin.flush()
+            except BrokenPipeError:
+                self._process = None
+                return Invocation(False, error_type="Runtime.ExitError", error_message="worker exited")
+            ready, _, _ = select.select([process.stdout], [], [], self.config.timeout_s)
+            duration_ms = (time.time() - started) * 1000
+            if not ready:
+                self._kill()
+                return Invocation(False, error_type="Sandbox.Timedout", duration_ms=duration_ms,
+                                  error_message=f"Task timed out after {self.config.timeout_s:.2f} seconds")
+            line = process.stdout.readline()
+            if not line:
+                self._kill()
+                return Invocation(False, error_type="Runtime.ExitError", duration_ms=duration_ms,
+                                  error_message=f"worker exited with {process.poll()}")
+            reply = json.loads(line)
+            if "error" in reply:
+                return Invocation(False, error_type=reply["error"]["errorType"],
+                                  error_message=reply["error"]["errorMessage"], duration_ms=duration_ms)
+            return Invocation(True, result=reply["result"], duration_ms=duration_ms)
+
+    def _kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                assert self._process.stdin is not None
+                self._process.stdin.close()
+                try:
+                    self._process.wait(5)
+                except subprocess.TimeoutExpired:
+                    self._kill()
+            self._process = None
+
+
+def base_environment() -> dict[str, str]:
+    """What every function sees besides its own variables: the AWS SDK settings of this runtime, and the
+    platform's run id so that a worker is stopped with the platform (``processes.py``)."""
+    keep = ("AWS_", "PATH", "HOME", "LANG", "TZ", "SSL_CERT", RUN_ID_VAR, COMPONENT_VAR)
+    return {k: v for k, v in os.environ.items() if k.startswith(keep)}

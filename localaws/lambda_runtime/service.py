@@ -1,0 +1,187 @@
+"""Discovers the deployed Kinesis event source mappings and runs a poller per mapping and shard,
+children shards only after their parents are finished."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from localaws.lambda_runtime.checkpoints import CheckpointStore
+from localaws.lambda_runtime.invoker import FunctionConfig, FunctionInvoker, base_environment
+from localaws.lambda_runtime.mapping import MappingConfig
+from localaws.lambda_runtime.shard_poller import ShardPoller
+
+log = logging.getLogger("wildrydes.lambda")
+DISCOVER_EVERY_S = 2.0
+
+
+def _client(service: str, raw_records: bool = False) -> Any:
+    session = botocore.session.get_session()
+    if raw_records:
+        # Records go straight back into Lambda events as base64 and epoch seconds: skip botocore's
+        # base64 decoding and datetime parsing of every record (a sixth of the read time at 10k records).
+        session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=lambda value: value, blob_parser=lambda value: value)
+    config = Config(retries={"max_attempts": 10, "mode": "adaptive"}, max_pool_connections=50)
+    return boto3.Session(botocore_session=session).client(service, config=config)
+
+
+class MappingRunner:
+    """Runs the shard pollers of one mapping."""
+
+    def __init__(self, config: MappingConfig, store: CheckpointStore) -> None:
+        self.config = config
+        self.store = store
+        self.stop = threading.Event()
+        self.kinesis = _client("kinesis", raw_records=True)
+        self.sqs = _client("sqs")
+        self.pollers: dict[str, tuple[ShardPoller, threading.Thread]] = {}
+        self.thread = threading.Thread(target=self._run, name=f"mapping-{config.uuid[:8]}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self._start_ready_shards()
+            except (ClientError, BotoCoreError) as error:
+                log.warning("mapping=%s cannot list shards of %s: %s", self.config.uuid[:8],
+                            self.config.stream_name, error)
+            self.stop.wait(DISCOVER_EVERY_S)
+        for poller, thread in self.pollers.values():
+            thread.join(timeout=30)
+            poller.invoker.close()
+
+    def _start_ready_shards(self) -> None:
+        shards = self.kinesis.list_shards(StreamName=self.config.stream_name)["Shards"]
+        known = {s["ShardId"] for s in shards}
+        finished = self.store.finished_shards(self.config.uuid) | {
+            shard_id for shard_id, (_, thread) in self.pollers.items() if not thread.is_alive()
+            and self.pollers[shard_id][0].checkpoint.finished
+        }
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id in self.pollers or shard_id in finished:
+                continue
+            parents = [p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId")) if p]
+            # A parent no longer listed has been trimmed away; one still listed must be finished first.
+            if any(p in known and p not in finished for p in parents):
+                continue
+            invoker = FunctionInvoker(self.config.function, base_environment())
+            poller = ShardPoller(self.config, shard_id, self.kinesis, self.sqs, self.store, invoker, self.stop)
+            thread = threading.Thread(target=self._poll, args=(poller,), name=f"shard-{shard_id}", daemon=True)
+            self.pollers[shard_id] = (poller, thread)
+            thread.start()
+            log.info("mapping=%s fn=%s polling %s/%s", self.config.uuid[:8], self.config.function.name,
+                     self.config.stream_name, shard_id)
+
+    def _poll(self, poller: ShardPoller) -> None:
+        while not self.stop.is_set():
+            try:
+                poller.run()
+                return
+            except Exception:  # a backend hiccup: log it and resume from the checkpoint
+                log.exception("mapping=%s shard=%s poller failed; resuming from its checkpoint",
+                              self.config.uuid[:8], poller.shard_id)
+                poller.iterator = None
+                poller.buffer.clear()
+                poller.last_read = None
+                poller.checkpoint = self.store.load(self.config.uuid, poller.shard_id, time.time())
+                self.stop.wait(1.0)
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=60)
+
+    def status(self, now: float) -> dict[str, Any]:
+        shards = {shard_id: poller.status(now) for shard_id, (poller, _) in sorted(self.pollers.items())}
+        return {
+            "function": self.config.function.name, "stream": self.config.stream_name,
+            "lag_ms": max((s["lag_ms"] for s in shards.values() if not s["finished"]), default=0),
+            **{key: sum(s[key] for s in shards.values()) for key in
+               ("records_processed", "records_to_failure_destination", "invocations", "errors")},
+            "shards": shards,
+        }
+
+
+class LambdaRuntime:
+    def __init__(self, store: CheckpointStore, status_path: Path | None = None) -> None:
+        self.store = store
+        self.status_path = status_path
+        self.started_at = time.time()
+        self.lambda_client = _client("lambda")
+        self.runners: dict[str, MappingRunner] = {}
+        self.stop = threading.Event()
+
+    def discover(self) -> dict[str, MappingConfig]:
+        configs: dict[str, MappingConfig] = {}
+        functions: dict[str, FunctionConfig] = {}
+        paginator = self.lambda_client.get_paginator("list_event_source_mappings")
+        for page in paginator.paginate():
+            for mapping in page["EventSourceMappings"]:
+                if ":kinesis:" not in mapping.get("EventSourceArn", ""):
+                    continue
+                name = mapping["FunctionArn"].split(":function:", 1)[1].split(":")[0]
+                if name not in functions:
+                    functions[name] = self._function(name)
+                config = MappingConfig.from_api(mapping, functions[name])
+                if config.enabled:
+                    configs[config.uuid] = config
+        return configs
+
+    def _function(self, name: str) -> FunctionConfig:
+        fn = self.lambda_client.get_function_configuration(FunctionName=name)
+        return FunctionConfig(
+            name=fn["FunctionName"], arn=fn["FunctionArn"], handler=fn["Handler"],
+            timeout_s=int(fn.get("Timeout") or 3), memory_mb=int(fn.get("MemorySize") or 128),
+            environment=(fn.get("Environment") or {}).get("Variables") or {}, role=fn.get("Role", ""),
+        )
+
+    def run(self) -> None:
+        log.info("lambda runtime started")
+        while not self.stop.is_set():
+            try:
+                self.reconcile(self.discover())
+            except (ClientError, BotoCoreError) as error:
+                log.warning("cannot read the event source mappings: %s", error)
+            self.write_status()
+            self.stop.wait(DISCOVER_EVERY_S)
+        for runner in self.runners.values():
+            runner.stop.set()
+        for runner in self.runners.values():
+            runner.shutdown()
+
+    def write_status(self) -> None:
+        """``<data dir>/lambda/status.json``, replaced atomically, read by `wildrydes local status`."""
+        if self.status_path is None:
+            return
+        now = time.time()
+        payload = {"pid": os.getpid(), "started_at": self.started_at, "updated_at": now,
+                   "mappings": {uuid: runner.status(now) for uuid, runner in self.runners.items()}}
+        self.status_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.status_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
+        os.replace(tmp, self.status_path)
+
+    def reconcile(self, configs: dict[str, MappingConfig]) -> None:
+        for uuid, runner in list(self.runners.items()):
+            if configs.get(uuid) != runner.config:
+                log.info("mapping=%s changed or removed; restarting its pollers", uuid[:8])
+                runner.shutdown()
+                del self.runners[uuid]
+        for uuid, config in configs.items():
+            if uuid not in self.runners:
+                runner = MappingRunner(config, self.store)
+                self.runners[uuid] = runner
+                runner.start()

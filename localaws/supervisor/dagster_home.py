@@ -1,0 +1,53 @@
+"""The Dagster instance of the local platform: ``DAGSTER_HOME`` under ``<data dir>/dagster``.
+
+``prepare_home(data_dir)`` (called by `wildrydes local up` before it starts the webserver and the daemon)
+creates the directory with a ``dagster.yaml`` (SQLite storage in the directory, at most two runs at a
+time — a laptop-sized queue —, run monitoring and retries of crashed runs, no telemetry) and fixes the
+platform's partition start date once, in ``start_date``; `local up` hands it to Dagster as
+``WILDRYDES_START_DATE``, the variable the code location reads, so the partitions do not move from one
+start to the next. Existing files are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+DAGSTER_YAML = """\
+# Written once by localaws/supervisor/dagster_home.py; edit freely.
+run_queue:
+  max_concurrent_runs: 2
+# A run whose worker died (a killed process, a crashed machine) is noticed and run again; a run that failed
+# on its own (e.g. a red blocking check) is not retried.
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
+run_retries:
+  enabled: true
+  max_retries: 2
+  retry_on_asset_or_op_failure: false
+telemetry:
+  enabled: false
+"""
+START_DATE_FILE = "start_date"
+DAYS_BEFORE_FIRST_START = 1  # yesterday: the history loaded at the first start is inside the partitions
+
+
+@dataclass(frozen=True)
+class DagsterHome:
+    path: Path
+    start_date: str  # YYYY-MM-DD, UTC
+
+
+def prepare_home(data_dir: Path, now: datetime | None = None) -> DagsterHome:
+    home = data_dir / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    start = home / START_DATE_FILE
+    if not start.exists():
+        first = (now or datetime.now(UTC)).astimezone(UTC) - timedelta(days=DAYS_BEFORE_FIRST_START)
+        start.write_text(f"{first:%Y-%m-%d}\n")
+    return DagsterHome(home, start.read_text().strip())
