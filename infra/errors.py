@@ -4,6 +4,3 @@
 class WildrydesError(Exception):
     """A failure the user can act on; the message says what to do."""
 
-
-def endpoint_not_running(url: str) -> WildrydesError:
-    return WildrydesError(f"the local endpoint is not running at {url}: start it with `wildrydes local up`")

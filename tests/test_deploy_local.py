@@ -45,7 +45,7 @@ def settings(stack: LocalStack) -> LocalSettings:
 def deploy(stack: LocalStack, parameters: dict[str, Any] | None = None,
            **kwargs: Any) -> tuple[DeployReport, list[str]]:
     lines: list[str] = []
-    report = deploy_local(settings(stack), parameters or {}, out=lines.append, **kwargs)
+    report = deploy_local(settings(stack).data_dir, parameters or {}, out=lines.append, **kwargs)
     return report, lines
 
 
@@ -288,14 +288,14 @@ def test_endpoint_not_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     url = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
     with pytest.raises(DeployError) as error:
-        deploy_local(LocalSettings(data_dir=tmp_path), {}, out=lambda _: None)
+        deploy_local(tmp_path, {}, out=lambda _: None)
     assert str(error.value) == f"the local endpoint is not running at {url}: start it with `wildrydes local up`"
 
 
 def test_endpoint_variable_required(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with pytest.raises(DeployError, match="AWS_ENDPOINT_URL is not set"):
-        deploy_local(LocalSettings(data_dir=tmp_path), {}, out=lambda _: None)
+        deploy_local(tmp_path, {}, out=lambda _: None)
 
 
 def test_cli_reports_errors_in_one_line(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from infra.errors import WildrydesError
+from localaws.errors import LocalError
 from localaws.supervisor import lifeline, preflight
 from localaws.supervisor.processes import (
     COMPONENT_VAR,
@@ -85,9 +85,9 @@ def test_port_and_lock_holders_are_named(tmp_path: Path, spawned: list[subproces
     assert holder.stdout is not None and holder.stdout.readline().strip() == b"ready"
     assert port_holder("127.0.0.1", port) == holder.pid
     assert lock_holder(lock_file) == holder.pid
-    with pytest.raises(WildrydesError, match=rf"in use by pid {holder.pid} .*`kill {holder.pid}`"):
+    with pytest.raises(LocalError, match=rf"in use by pid {holder.pid} .*`kill {holder.pid}`"):
         preflight.check_port_free("127.0.0.1", port)
-    with pytest.raises(WildrydesError, match=rf"locked by pid {holder.pid} .*`kill {holder.pid}`"):
+    with pytest.raises(LocalError, match=rf"locked by pid {holder.pid} .*`kill {holder.pid}`"):
         preflight.check_unlocked(lock_file, "the kinesis backend's data")
     holder.kill()
     holder.wait()

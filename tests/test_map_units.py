@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from infra.errors import WildrydesError
 from localaws.settings import REPO_ROOT
 from localaws.supervisor.preflight import free_port
 from streaming.map.config import (
     MapConfig,
     MapConfigError,
+    MapError,
     TileConfig,
     aws_config_path,
     from_outputs,
@@ -127,7 +127,7 @@ def test_server_serves_the_page_config_and_nothing_else(server: str) -> None:
 def test_server_refuses_a_busy_port() -> None:
     httpd = make_server("127.0.0.1", 0, lambda: from_outputs(OUTPUTS, None))
     try:
-        with pytest.raises(WildrydesError, match="cannot listen"):
+        with pytest.raises(MapError, match="cannot listen"):
             make_server("127.0.0.1", httpd.server_address[1], lambda: from_outputs(OUTPUTS, None))
     finally:
         httpd.server_close()

@@ -8,6 +8,11 @@ import sys
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from infra.errors import WildrydesError
+from localaws.errors import LocalError
+from streaming.map.config import MapError
+
+# What a person acts on: printed as one line, exit 1, never a traceback. Each layer has its own.
+USER_ERRORS = (WildrydesError, LocalError, MapError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except WildrydesError as error:
+    except USER_ERRORS as error:
         print(f"wildrydes: error: {error}", file=sys.stderr)
         return 1
     except EndpointConnectionError as error:

@@ -67,7 +67,7 @@ def run_deploy(args: argparse.Namespace) -> int:
         os.environ.setdefault(key, value)
     from infra.deploy.local import deploy_local
 
-    deploy_local(settings, overrides, stack_name=args.stack_name, dry_run=args.dry_run)
+    deploy_local(settings.data_dir, overrides, stack_name=args.stack_name, dry_run=args.dry_run)
     return 0
 
 

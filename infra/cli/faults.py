@@ -14,7 +14,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from infra.errors import WildrydesError, endpoint_not_running
+from infra.errors import WildrydesError
+from localaws.errors import endpoint_not_running
 from localaws.settings import LocalSettings, default_data_dir
 from localaws.supervisor.supervisor import RunFiles
 

@@ -16,7 +16,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from infra.errors import WildrydesError, endpoint_not_running
+from infra.errors import WildrydesError
+from localaws.errors import LocalError, endpoint_not_running
 from localaws.settings import DEFAULT_HOST, DEFAULT_PORT, LocalSettings, default_data_dir
 from localaws.supervisor import lifeline, preflight, services, status_report
 from localaws.supervisor.dagster_home import prepare_home
@@ -101,7 +102,7 @@ def _up(args: argparse.Namespace) -> int:
             from infra.deploy.local import deploy_local
             from infra.deploy.template import parse_parameter_overrides
 
-            deploy_local(settings, parse_parameter_overrides(args.parameter),
+            deploy_local(settings.data_dir, parse_parameter_overrides(args.parameter),
                          out=lambda line: print(f"   deploy | {line}", flush=True))
         if args.no_deploy:
             _banner(settings, producing=None, map_url=None, dagster_url=None)
@@ -142,7 +143,7 @@ def _after(oneshot: Component | None, supervisor: Supervisor, then: Callable[[],
         if not supervisor.stopping.is_set():
             try:
                 then()
-            except WildrydesError as error:
+            except LocalError as error:
                 print(f"supervisor | {error}", flush=True)
 
     threading.Thread(target=wait, daemon=True).start()
@@ -211,7 +212,7 @@ def _down(args: argparse.Namespace) -> int:
     # The supervisor is gone without removing its run file: stop what it left, then remove the file.
     stopped = lifeline.sweep(running["run_id"], lifeline.recorded_processes(running)) if running.get("run_id") else []
     run_files = RunFiles(data_dir)
-    with contextlib.suppress(WildrydesError):
+    with contextlib.suppress(LocalError):
         run_files.acquire()
         run_files.release()
     if stopped:

@@ -20,10 +20,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 from cfn_tools import load_yaml
 
-from infra.deploy import DeployError
+from infra.deploy import REPO_ROOT, DeployError
 from infra.deploy.package import LambdaPackage, build_package
 from infra.deploy.template import TEMPLATE_PATH, Template, load_template, resolve_parameters
-from localaws.settings import REPO_ROOT
 
 DEFAULT_STACK_NAME = "wildrydes"
 # Parameters the deploy sets itself from the package and --artifact-bucket.

@@ -27,7 +27,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from infra.deploy import DeployError
+from infra.deploy import DEFAULT_REGION, REPO_ROOT, DeployError
 from infra.deploy.package import LambdaPackage, build_package
 from infra.deploy.resources import HANDLERS, Deployed, LocalContext, ResourceHandler
 from infra.deploy.resources.base import NotSupportedLocally, covers
@@ -44,8 +44,6 @@ from infra.deploy.template import (
     resolve,
     resolve_parameters,
 )
-from infra.errors import endpoint_not_running
-from localaws.settings import DEFAULT_REGION, REPO_ROOT, LocalSettings
 
 DEFAULT_STACK_NAME = "wildrydes"
 # Parameters the local deploy fills in itself: locally the code goes to Lambda inline, not through S3.
@@ -76,7 +74,7 @@ class DeployReport:
 
 
 def deploy_local(
-    settings: LocalSettings,
+    data_dir: Path,
     parameters: Mapping[str, Any],
     out: Callable[[str], None] = print,
     *,
@@ -96,11 +94,11 @@ def deploy_local(
     if not endpoint:
         raise DeployError(
             "AWS_ENDPOINT_URL is not set: the local deploy only targets the local endpoint "
-            f"(e.g. AWS_ENDPOINT_URL={settings.endpoint_url}); to deploy to AWS use `wildrydes deploy --aws`"
+            "(e.g. AWS_ENDPOINT_URL=http://127.0.0.1:4566); to deploy to AWS use `wildrydes deploy --aws`"
         )
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
     account_id = _probe(endpoint, region)
-    files = DeployFiles(settings.data_dir)
+    files = DeployFiles(data_dir)
     with files.locked():
         previous = files.interrupted()
         if previous:
@@ -139,6 +137,10 @@ def deploy_local(
                         outputs_path=files.outputs_path, repaired=previous is not None)
 
 
+def _not_running(endpoint: str) -> str:
+    return f"the local endpoint is not running at {endpoint}: start it with `wildrydes local up`"
+
+
 def _probe(endpoint: str, region: str) -> str:
     """The account behind the endpoint; a clear error if nothing answers there."""
     sts = boto3.client("sts", region_name=region,
@@ -146,7 +148,7 @@ def _probe(endpoint: str, region: str) -> str:
     try:
         return str(sts.get_caller_identity()["Account"])
     except (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError):
-        raise DeployError(str(endpoint_not_running(endpoint))) from None
+        raise DeployError(_not_running(endpoint)) from None
     except (ClientError, BotoCoreError) as error:
         raise DeployError(f"the local endpoint at {endpoint} does not answer like AWS STS: {error}") from None
 
@@ -191,7 +193,7 @@ class _Deployer:
         try:
             return self._deploy(logical_id, resource, handler)
         except (EndpointConnectionError, ConnectionClosedError):
-            raise DeployError(str(endpoint_not_running(os.environ.get("AWS_ENDPOINT_URL", "?")))) from None
+            raise DeployError(_not_running(os.environ.get("AWS_ENDPOINT_URL", "?"))) from None
         except ClientError as error:
             details = error.response.get("Error", {})
             raise DeployError(

@@ -24,8 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.deploy import DeployError
-from localaws.settings import REPO_ROOT
+from infra.deploy import REPO_ROOT, DeployError
 
 # Modules the Lambda Python runtime provides besides the standard library.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore"})

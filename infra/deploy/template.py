@@ -14,8 +14,7 @@ from typing import Any
 
 from cfn_tools import load_yaml
 
-from infra.deploy import DeployError
-from localaws.settings import REPO_ROOT
+from infra.deploy import REPO_ROOT, DeployError
 
 TEMPLATE_PATH = REPO_ROOT / "infra" / "template.yaml"
 LOCAL_METADATA_KEY = "Wildrydes::Local"

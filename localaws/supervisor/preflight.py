@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Collection
 from pathlib import Path
 
-from infra.errors import WildrydesError
+from localaws.errors import LocalError
 from localaws.settings import REPO_ROOT
 from localaws.supervisor.processes import describe, lock_holder, platform_data_dir, port_holder
 
@@ -22,7 +22,7 @@ NODE_MODULES = REPO_ROOT / "localaws" / "node" / "node_modules"
 def check_node() -> str:
     node = shutil.which("node")
     if node is None:
-        raise WildrydesError(
+        raise LocalError(
             f"Node.js {MIN_NODE_MAJOR}+ is required for the Kinesis and DynamoDB backends and was not "
             "found on PATH: install it (e.g. `apt-get install nodejs`) and run `make up` again"
         )
@@ -32,13 +32,13 @@ def check_node() -> str:
     except ValueError:
         major = 0
     if major < MIN_NODE_MAJOR:
-        raise WildrydesError(
+        raise LocalError(
             f"Node.js {MIN_NODE_MAJOR}+ is required, found {version or 'an unknown version'} at {node}: "
             "upgrade Node.js and run `make up` again"
         )
     for package in ("kinesalite", "dynalite"):
         if not (NODE_MODULES / package).is_dir():
-            raise WildrydesError(
+            raise LocalError(
                 f"the node package {package} is not installed: run `make install` "
                 "(or `npm ci --prefix localaws/node`)"
             )
@@ -52,12 +52,12 @@ def check_data_dir(data_dir: Path) -> None:
         probe.write_text("ok")
         probe.unlink()
     except OSError as error:
-        raise WildrydesError(
+        raise LocalError(
             f"the data directory {data_dir} is not writable ({error.strerror}): fix its permissions or "
             "choose another with --data-dir / WILDRYDES_DATA_DIR"
         ) from None
     if not os.access(data_dir, os.W_OK):
-        raise WildrydesError(f"the data directory {data_dir} is not writable: fix its permissions")
+        raise LocalError(f"the data directory {data_dir} is not writable: fix its permissions")
 
 
 def check_port_free(host: str, port: int, option: str = "--port") -> None:
@@ -71,20 +71,20 @@ def check_port_free(host: str, port: int, option: str = "--port") -> None:
             if error.errno == errno.EADDRINUSE:
                 holder = port_holder(host, port)
                 if holder is None:
-                    raise WildrydesError(
+                    raise LocalError(
                         f"port {port} on {host} is already in use (another `wildrydes local up`?): stop it "
                         f"with `wildrydes local down` or choose another port with {option}"
                     ) from None
-                raise WildrydesError(f"port {port} on {host} is already in use by {_stop_hint(holder)} or choose "
+                raise LocalError(f"port {port} on {host} is already in use by {_stop_hint(holder)} or choose "
                                      f"another port with {option}") from None
-            raise WildrydesError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+            raise LocalError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 def check_unlocked(lock_file: Path, what: str) -> None:
     """A LevelDB store is opened by one process at a time: name the one that holds it, not a Node stack trace."""
     holder = lock_holder(lock_file)
     if holder is not None and holder != os.getpid():
-        raise WildrydesError(
+        raise LocalError(
             f"{what} ({lock_file.parent}) is locked by {_stop_hint(holder)} and run `wildrydes local up` again"
         )
 
@@ -130,4 +130,4 @@ def free_port(host: str = "127.0.0.1", avoid: Collection[int] = ()) -> int:
                 continue
         _handed_out.add(port)
         return port
-    raise WildrydesError(f"no free port on {host} below {low}: too many servers running?")
+    raise LocalError(f"no free port on {host} below {low}: too many servers running?")

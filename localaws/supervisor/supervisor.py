@@ -31,7 +31,7 @@ from typing import IO, Any
 
 import psutil
 
-from infra.errors import WildrydesError
+from localaws.errors import LocalError
 from localaws.settings import LOCAL_ACCOUNT_ID, REPO_ROOT, LocalSettings
 from localaws.supervisor import lifeline, preflight
 from localaws.supervisor.processes import COMPONENT_VAR, DATA_DIR_VAR, RUN_ID_VAR, ProcessRecord
@@ -78,7 +78,7 @@ class RunFiles:
             handle.close()
             running = self.read()
             pid = running.get("pid", "?") if running else "?"
-            raise WildrydesError(
+            raise LocalError(
                 f"a local stack is already running on this data directory (pid {pid}): stop it with "
                 "`wildrydes local down` or use another --data-dir"
             ) from None
@@ -263,7 +263,7 @@ class Supervisor:
         """Start one more component once the platform is up (e.g. the producer after the deploy)."""
         with self._lock:
             if self.stopping.is_set():
-                raise WildrydesError(f"not starting {component.name}: the platform is stopping")
+                raise LocalError(f"not starting {component.name}: the platform is stopping")
             self.components.append(component)
             self._launch(component)
         self._wait_ready(component)
@@ -293,7 +293,7 @@ class Supervisor:
     def _wait_ready(self, component: Component) -> None:
         def ready() -> bool:
             if self.stopping.is_set():
-                raise WildrydesError("stopped while starting")
+                raise LocalError("stopped while starting")
             if component.process is None or component.process.poll() is not None:
                 return True  # reported below
             if component.ready_url:
@@ -306,10 +306,10 @@ class Supervisor:
         if component.process is None or component.process.poll() is not None:
             log = self.logs_dir / f"{component.name}.log"
             last = _last_line(log)
-            raise WildrydesError(f"the {component.name} backend exited while starting"
+            raise LocalError(f"the {component.name} backend exited while starting"
                                  f"{f' ({last})' if last else ''}: see {log}")
         if component.ready_url and not http_ok(component.ready_url):
-            raise WildrydesError(
+            raise LocalError(
                 f"the {component.name} backend did not become ready in {component.ready_timeout:.0f}s"
             )
 
@@ -344,7 +344,7 @@ class Supervisor:
                     self._launch(component)
                 try:
                     self._wait_ready(component)
-                except WildrydesError as error:
+                except LocalError as error:
                     self.echo(f"supervisor | {error}")
                 self.record()
 

@@ -25,13 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.errors import WildrydesError
-
 AWS_CONFIG_NAME = "map-config.aws.json"
 _URL = re.compile(r"^https?://[^\s]+$")
 
 
-class MapConfigError(WildrydesError):
+class MapError(Exception):
+    """The map cannot be served (with what to do)."""
+
+
+class MapConfigError(MapError):
     """The map cannot be configured (no deploy yet, or an invalid config file)."""
 
 

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from infra.errors import WildrydesError
 from localaws.settings import DEFAULT_HOST, default_data_dir
-from streaming.map.config import MapConfig, TileConfig, aws_config_path, local_config, read_config
+from streaming.map.config import MapConfig, MapError, TileConfig, aws_config_path, local_config, read_config
 
 SITE_DIR = Path(__file__).resolve().parent / "site"
 DEFAULT_MAP_PORT = 8000
@@ -73,7 +72,7 @@ class MapHandler(BaseHTTPRequestHandler):
     def _config(self, head: bool) -> None:
         try:
             config = self.config_source()
-        except WildrydesError as error:
+        except MapError as error:
             body = json.dumps({"error": str(error)}).encode()
             self._send(HTTPStatus.SERVICE_UNAVAILABLE, body, "application/json", head=head)
             return
@@ -99,7 +98,7 @@ class MapHandler(BaseHTTPRequestHandler):
         if kind.startswith("text/html"):
             try:
                 config: MapConfig | None = self.config_source()
-            except WildrydesError:
+            except MapError:
                 config = None
             self.send_header("Content-Security-Policy", content_security_policy(config))
         self.end_headers()
@@ -109,14 +108,14 @@ class MapHandler(BaseHTTPRequestHandler):
 
 def make_server(host: str, port: int, config_source: ConfigSource, site_dir: Path = SITE_DIR) -> ThreadingHTTPServer:
     if not (site_dir / "index.html").is_file():
-        raise WildrydesError(f"the map is not built ({site_dir / 'index.html'} is missing): "
+        raise MapError(f"the map is not built ({site_dir / 'index.html'} is missing): "
                              "run `npm ci && npm run build` in streaming/map")
     handler = type("BoundMapHandler", (MapHandler,), {"config_source": staticmethod(config_source),
                                                       "site_dir": site_dir})
     try:
         server = ThreadingHTTPServer((host, port), handler)
     except OSError as error:
-        raise WildrydesError(f"cannot listen on {host}:{port} ({error.strerror}): is another `wildrydes map` "
+        raise MapError(f"cannot listen on {host}:{port} ({error.strerror}): is another `wildrydes map` "
                              "running? choose another --port") from None
     server.daemon_threads = True
     return server
@@ -183,7 +182,7 @@ def run_map(args: argparse.Namespace, ready: threading.Event | None = None) -> i
         print(f"map: warning: listening on {host}, beyond this machine", flush=True)
     try:
         source()
-    except WildrydesError as error:
+    except MapError as error:
         print(f"map: not configured yet: {error} (the page retries)", flush=True)
     if ready:
         ready.set()
@@ -209,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C when the supervisor stops us
     try:
         return run_map(args)
-    except WildrydesError as error:
+    except MapError as error:
         print(f"wildrydes map: error: {error}", file=sys.stderr)
         return 1
 
