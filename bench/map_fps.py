@@ -103,7 +103,7 @@ def map_server(stack: LocalStack, log: Path) -> Iterator[str]:
     port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streaming.map.server", "--port", str(port), "--data-dir", str(stack.data_dir),
+            [sys.executable, "-m", "infra.cli", "map", "--port", str(port), "--data-dir", str(stack.data_dir),
              "--endpoint", stack.endpoint_url],
             stdout=out, stderr=subprocess.STDOUT, cwd=REPO_ROOT, start_new_session=True,
         )

@@ -18,6 +18,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+from infra.deploy.state import outputs_environment, read_outputs
 from localaws.settings import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
 from localaws.supervisor.preflight import free_port
 from localaws.supervisor.processes import wait_gone
@@ -47,6 +48,8 @@ class LocalStack:
             "WILDRYDES_DATA_DIR": str(self.data_dir),
             "WILDRYDES_PORT": str(self.port),
             **LOCAL_CREDENTIALS,
+            # the deployed stack's names, as `local up` hands them to the platform's processes
+            **outputs_environment(read_outputs(self.data_dir)),
         }
 
     def client(self, service: str, **config: object):  # noqa: ANN201 - boto3 clients are untyped

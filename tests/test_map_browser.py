@@ -43,7 +43,7 @@ def map_url(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
     port = free_port()
     log = (tmp_path_factory.mktemp("map-server") / "map.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streaming.map.server", "--port", str(port), "--data-dir", str(stack.data_dir),
+        [sys.executable, "-m", "infra.cli", "map", "--port", str(port), "--data-dir", str(stack.data_dir),
          "--endpoint", stack.endpoint_url],
         stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, start_new_session=True,
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.cli.map import aws_config_path, local_config
 from localaws.settings import REPO_ROOT
 from localaws.supervisor.preflight import free_port
 from streaming.map.config import (
@@ -23,9 +24,7 @@ from streaming.map.config import (
     MapConfigError,
     MapError,
     TileConfig,
-    aws_config_path,
     from_outputs,
-    local_config,
     read_config,
     write_config,
 )
@@ -136,12 +135,12 @@ def test_server_refuses_a_busy_port() -> None:
 def test_map_command_prints_its_url_and_fails_in_one_line_on_a_bad_config(tmp_path: Path) -> None:
     bad = tmp_path / "config.json"
     bad.write_text('{"region": "us-east-1"}')
-    result = subprocess.run([sys.executable, "-m", "streaming.map.server", "--config", str(bad), "--port",
+    result = subprocess.run([sys.executable, "-m", "infra.cli", "map", "--config", str(bad), "--port",
                              str(free_port())], capture_output=True, text=True, timeout=30, cwd=REPO_ROOT)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "identityPoolId" in result.stderr
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "streaming.map.server", "--data-dir", str(tmp_path),
+    process = subprocess.Popen([sys.executable, "-m", "infra.cli", "map", "--data-dir", str(tmp_path),
                                 "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                cwd=REPO_ROOT)
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from infra.deploy.state import outputs_environment
 from orchestration.defs.platform import keys
 from orchestration.defs.platform.stack import OUTPUTS, StackLookupError, env_name, load_names, resolve
 
@@ -58,32 +59,31 @@ def test_lineage_stream_to_aggregates_and_archive(definitions: dg.Definitions) -
     assert graph.get(keys.AGGREGATES).is_observable
 
 
-def test_env_name_and_lookup_order(tmp_path: Path) -> None:
+def test_env_name_and_lookup_order() -> None:
     assert env_name("ArchiveBucketName") == "WILDRYDES_ARCHIVE_BUCKET_NAME"
-    (tmp_path / "deploy").mkdir()
-    outputs = {o: f"file-{o}" for o in OUTPUTS}
-    (tmp_path / "deploy" / "outputs.json").write_text(json.dumps({"Outputs": outputs}))
-    environ = {"WILDRYDES_DATA_DIR": str(tmp_path), "WILDRYDES_SENSOR_TABLE_NAME": "from-env"}
-    names = load_names(environ, fallback=lambda stack: {})
-    assert names.sensor_table == "from-env"
-    assert names.archive_bucket == "file-ArchiveBucketName"
+    # the same names the deployer hands to the platform's processes
+    assert outputs_environment({"Outputs": {o: o for o in OUTPUTS}}) == {env_name(o): o for o in OUTPUTS}
+    environ = {env_name(o): f"env-{o}" for o in OUTPUTS if o != "SensorTableName"}
+    names = load_names(environ, fallback=lambda stack: {"SensorTableName": "from-stack", "ArchiveBucketName": "x"})
+    assert names.sensor_table == "from-stack"
+    assert names.archive_bucket == "env-ArchiveBucketName"
 
 
-def test_lookup_falls_back_to_the_cloudformation_stack(tmp_path: Path) -> None:
+def test_lookup_falls_back_to_the_cloudformation_stack() -> None:
     asked: list[str] = []
 
     def stack_outputs(stack: str) -> dict[str, str]:
         asked.append(stack)
         return {o: f"cfn-{o}" for o in OUTPUTS}
 
-    found = resolve({"WILDRYDES_DATA_DIR": str(tmp_path), "WILDRYDES_STACK_NAME": "prod"}, stack_outputs)
+    found = resolve({"WILDRYDES_STACK_NAME": "prod"}, stack_outputs)
     assert found["GlueDatabaseName"] == "cfn-GlueDatabaseName"
     assert asked == ["prod"]
 
 
-def test_missing_names_say_which_variables_to_set(tmp_path: Path) -> None:
+def test_missing_names_say_which_variables_to_set() -> None:
     with pytest.raises(StackLookupError, match="WILDRYDES_ARCHIVE_BUCKET_NAME"):
-        load_names({"WILDRYDES_DATA_DIR": str(tmp_path)}, fallback=lambda stack: {})
+        load_names({}, fallback=lambda stack: {})
 
 
 def test_no_endpoint_or_region_in_the_code_location() -> None:

@@ -123,7 +123,8 @@ def _deploy_aws(args: argparse.Namespace, overrides: dict[str, str]) -> int:
 
 def _write_map_config(args: argparse.Namespace, outputs: dict[str, str], region: str) -> None:
     """The live map's config for this AWS stack (pool id, region, streams), served by `wildrydes map --aws`."""
-    from streaming.map.config import MapConfigError, aws_config_path, from_outputs, write_config
+    from infra.cli.map import aws_config_path
+    from streaming.map.config import MapConfigError, from_outputs, write_config
 
     data_dir = (args.data_dir or default_data_dir()).resolve()
     try:

@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from infra.deploy.state import outputs_environment, read_outputs
 from infra.errors import WildrydesError
 from localaws.errors import LocalError, endpoint_not_running
 from localaws.settings import DEFAULT_HOST, DEFAULT_PORT, LocalSettings, default_data_dir
@@ -107,25 +108,26 @@ def _up(args: argparse.Namespace) -> int:
         if args.no_deploy:
             _banner(settings, producing=None, map_url=None, dagster_url=None)
             return
+        env = services.platform_env(settings, outputs_environment(read_outputs(settings.data_dir)))
         if not args.no_producer:
-            supervisor.add(services.producer(settings, args.unicorns))
+            supervisor.add(services.producer(env, args.unicorns))
         map_url = None
         if not args.no_map:
             preflight.check_port_free(DEFAULT_HOST, args.map_port, "--map-port")
             map_url = f"http://{DEFAULT_HOST}:{args.map_port}/"
-            supervisor.add(services.live_map(settings, args.map_port))
+            supervisor.add(services.live_map(settings, env, args.map_port))
         history = None
         if args.history_hours > 0 and not (settings.data_dir / services.HISTORY_MARKER).exists():
-            history = services.history(settings, args.history_hours, args.unicorns)
+            history = services.history(settings, env, args.history_hours, args.unicorns)
             supervisor.add(history)
         dagster_url = None
         if not args.no_dagster:
             preflight.check_port_free(DEFAULT_HOST, args.dagster_port, "--dagster-port")
             home = prepare_home(settings.data_dir)
             dagster_url = f"http://{DEFAULT_HOST}:{args.dagster_port}"
-            supervisor.add(services.dagster_webserver(settings, home, args.dagster_port))
+            supervisor.add(services.dagster_webserver(env, home, args.dagster_port))
             # The daemon's sensors start from the oldest archived hour they see: let the history land first.
-            _after(history, supervisor, lambda: supervisor.add(services.dagster_daemon(settings, home)))
+            _after(history, supervisor, lambda: supervisor.add(services.dagster_daemon(env, home)))
         _banner(settings, producing=None if args.no_producer else args.unicorns, map_url=map_url,
                 dagster_url=dagster_url, history_hours=args.history_hours if history else 0)
 
@@ -279,7 +281,8 @@ def _status_once(args: argparse.Namespace) -> int:
          ["the lifeline is not running: the platform's processes would outlive a crash of `local up`"])
     if report["problems"] and report["status"] == "ok":
         report["status"] = "unhealthy"
-    report["processing"] = status_report.collect(data_dir, _sqs(data_dir, endpoint))
+    outputs = (read_outputs(data_dir) or {}).get("Outputs") or {}
+    report["processing"] = status_report.collect(data_dir, outputs, _sqs(data_dir, endpoint))
     if args.json:
         print(json.dumps(report, indent=2))
     else:

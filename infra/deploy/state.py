@@ -6,6 +6,10 @@
   the previous one was interrupted (that deploy then converges every resource again);
 - ``lock``: one deploy at a time per data directory;
 - ``outputs.json``: the resolved stack outputs and parameters of the last successful deploy.
+
+This module is the only reader of ``outputs.json`` (``read_outputs``). The processes of the platform get the
+outputs as environment variables (``outputs_environment``: ``ArchiveBucketName`` ->
+``WILDRYDES_ARCHIVE_BUCKET_NAME``), as a container on AWS would get them from the stack.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,6 +104,23 @@ class DeployFiles:
 
     def write_outputs(self, payload: dict[str, Any]) -> None:
         _write_json(self.outputs_path, payload)
+
+
+def read_outputs(data_dir: Path) -> dict[str, Any] | None:
+    """What the last successful local deploy wrote: ``StackName``, ``Region``, ``EndpointUrl``, ``Outputs``…;
+    None before the first deploy."""
+    return _read_json(DeployFiles(data_dir).outputs_path)
+
+
+def output_variable(output: str) -> str:
+    """``ArchiveBucketName`` -> ``WILDRYDES_ARCHIVE_BUCKET_NAME``."""
+    return "WILDRYDES_" + re.sub(r"(?<!^)(?=[A-Z])", "_", output).upper()
+
+
+def outputs_environment(document: dict[str, Any] | None) -> dict[str, str]:
+    """The stack's outputs as the environment variables the platform's processes read."""
+    outputs = (document or {}).get("Outputs") or {}
+    return {output_variable(name): str(value) for name, value in sorted(outputs.items()) if value is not None}
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -34,8 +34,8 @@ def _fresh(payload: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
     return {**payload, "stale": now - float(payload.get("updated_at", 0)) > STALE_AFTER_S}
 
 
-def queue_depths(data_dir: Path, sqs: Any) -> dict[str, Any]:
-    outputs = (_read(data_dir / "deploy" / "outputs.json") or {}).get("Outputs") or {}
+def queue_depths(outputs: dict[str, Any], sqs: Any) -> dict[str, Any]:
+    """The depth of each queue of records set aside, by the stack outputs that name the queues."""
     depths: dict[str, Any] = {}
     for label, output in QUEUE_OUTPUTS.items():
         url = outputs.get(output)
@@ -53,12 +53,12 @@ def queue_depths(data_dir: Path, sqs: Any) -> dict[str, Any]:
     return depths
 
 
-def collect(data_dir: Path, sqs: Any, now: float | None = None) -> dict[str, Any]:
+def collect(data_dir: Path, outputs: dict[str, Any], sqs: Any, now: float | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
     return {
         "lambda": _fresh(_read(data_dir / "lambda" / "status.json"), now),
         "firehose": _fresh(_read(data_dir / "firehose" / "status.json"), now),
-        "queues": queue_depths(data_dir, sqs),
+        "queues": queue_depths(outputs, sqs),
     }
 
 

@@ -11,9 +11,9 @@ Format (JSON object, the page validates it too)::
       "pollIntervalMs": 1000
     }
 
-Locally it is derived on every request from ``<data dir>/deploy/outputs.json`` (so a redeploy is picked
-up). For AWS, ``wildrydes deploy --aws`` writes it once with :func:`write_config` to
-:func:`aws_config_path`, from the stack outputs; ``wildrydes map --aws`` serves that file.
+It is made from the stack's outputs (:func:`from_outputs`): locally on every request, so a redeploy is picked
+up; for AWS ``wildrydes deploy --aws`` writes it once with :func:`write_config` and ``wildrydes map --aws``
+serves that file (``infra/cli/map.py`` knows where these files are).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-AWS_CONFIG_NAME = "map-config.aws.json"
 _URL = re.compile(r"^https?://[^\s]+$")
 
 
@@ -118,38 +117,6 @@ def from_outputs(outputs: dict[str, Any], endpoint: str | None, region: str | No
         summary_stream=outputs["SummaryStreamName"],
         endpoint=endpoint,
     )
-
-
-def local_config(data_dir: Path, endpoint: str | None = None) -> MapConfig:
-    """The config for the local endpoint, from ``<data dir>/deploy/outputs.json``.
-
-    The endpoint is, in order: the one given, the running stack's (``run/stack.json``), the one of the deploy.
-    """
-    path = data_dir / "deploy" / "outputs.json"
-    try:
-        document = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise MapConfigError(f"nothing deployed yet ({path} does not exist): start the platform with "
-                             "`wildrydes local up`") from None
-    except (OSError, ValueError) as error:
-        raise MapConfigError(f"cannot read {path}: {error}") from None
-    endpoint = endpoint or _running_endpoint(data_dir) or document.get("EndpointUrl")
-    if not endpoint:
-        raise MapConfigError(f"{path} names no endpoint: redeploy with `wildrydes deploy`")
-    return from_outputs(document.get("Outputs") or {}, endpoint, document.get("Region"))
-
-
-def _running_endpoint(data_dir: Path) -> str | None:
-    try:
-        state = json.loads((data_dir / "run" / "stack.json").read_text())
-    except (OSError, ValueError):
-        return None
-    endpoint = state.get("endpoint")
-    return endpoint if isinstance(endpoint, str) else None
-
-
-def aws_config_path(data_dir: Path) -> Path:
-    return data_dir / "deploy" / AWS_CONFIG_NAME
 
 
 def read_config(path: Path) -> MapConfig:

@@ -1,16 +1,13 @@
-"""``wildrydes map``: serves the live map (``site/``) and its ``config.json`` on loopback.
-
-``python -m streaming.map.server`` runs the same command (``make up`` starts it that way).
+"""The live map's web server: the built page (``site/``) and its ``config.json``, on loopback, with a
+strict Content-Security-Policy. Where the config comes from is the caller's (``ConfigSource``): the
+`wildrydes map` command (``infra/cli/map.py``) derives it from the deploy.
 """
 
 from __future__ import annotations
 
-import argparse
-import ipaddress
 import json
 import mimetypes
 import sys
-import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,8 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from localaws.settings import DEFAULT_HOST, default_data_dir
-from streaming.map.config import MapConfig, MapError, TileConfig, aws_config_path, local_config, read_config
+from streaming.map.config import MapConfig, MapError
 
 SITE_DIR = Path(__file__).resolve().parent / "site"
 DEFAULT_MAP_PORT = 8000
@@ -119,99 +115,3 @@ def make_server(host: str, port: int, config_source: ConfigSource, site_dir: Pat
                              "running? choose another --port") from None
     server.daemon_threads = True
     return server
-
-
-def _config_source(args: argparse.Namespace) -> ConfigSource:
-    data_dir = (args.data_dir or default_data_dir()).resolve()
-    tiles = TileConfig(args.tiles, args.tiles_attribution or "") if args.tiles else None
-    if args.config or args.aws:
-        path = args.config or aws_config_path(data_dir)
-        fixed = read_config(path)  # fail at start on a bad file
-
-        def from_file() -> MapConfig:
-            config = read_config(path) if path.exists() else fixed
-            return config.with_tiles(tiles) if tiles else config
-
-        return from_file
-
-    def from_local() -> MapConfig:
-        config = local_config(data_dir, args.endpoint)
-        return config.with_tiles(tiles) if tiles else config
-
-    return from_local
-
-
-def add_map_command(subparsers: Any) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "map", help="serve the live map of the fleet on this machine",
-        description="Serve the live map (a static page reading Kinesis with guest Cognito credentials) and its "
-                    "config.json. By default the config comes from the local deploy (<data dir>/deploy/"
-                    "outputs.json); --aws serves the one `wildrydes deploy --aws` wrote.",
-    )
-    configure_parser(parser)
-    return parser
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=DEFAULT_MAP_PORT, help=f"port (default {DEFAULT_MAP_PORT})")
-    parser.add_argument("--host", default=DEFAULT_HOST,
-                        help="address to listen on (default 127.0.0.1; the local endpoint only accepts pages "
-                             "served from loopback)")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="data directory of the local platform (default .wildrydes/ or WILDRYDES_DATA_DIR)")
-    parser.add_argument("--endpoint", default=None,
-                        help="local AWS endpoint the page talks to (default: the running stack's)")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--aws", action="store_true",
-                        help="serve the AWS config written by `wildrydes deploy --aws` "
-                             f"(<data dir>/deploy/{aws_config_path(Path('.')).name})")
-    source.add_argument("--config", type=Path, default=None, help="serve this config.json file")
-    parser.add_argument("--tiles", default=None, metavar="URL",
-                        help="online tile URL template ({z}/{x}/{y}); default: the offline basemap")
-    parser.add_argument("--tiles-attribution", default=None, help="attribution text of the tiles")
-    parser.set_defaults(func=run_map)
-
-
-def run_map(args: argparse.Namespace, ready: threading.Event | None = None) -> int:
-    source = _config_source(args)
-    server = make_server(args.host, args.port, source)
-    host, port = server.server_address[:2]
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    print(f"map: http://{shown}:{port}/", flush=True)
-    if not ipaddress.ip_address(host).is_loopback:
-        print(f"map: warning: listening on {host}, beyond this machine", flush=True)
-    try:
-        source()
-    except MapError as error:
-        print(f"map: not configured yet: {error} (the page retries)", flush=True)
-    if ready:
-        ready.set()
-    try:
-        server.serve_forever(poll_interval=0.5)
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        server.server_close()
-    return 0
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def main(argv: list[str] | None = None) -> int:
-    import signal
-
-    parser = argparse.ArgumentParser(prog="wildrydes map", description="Serve the live map.")
-    configure_parser(parser)
-    args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C when the supervisor stops us
-    try:
-        return run_map(args)
-    except MapError as error:
-        print(f"wildrydes map: error: {error}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

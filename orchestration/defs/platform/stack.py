@@ -2,10 +2,9 @@
 
 For each CloudFormation output the first of these that has it wins:
 
-1. the environment variable ``WILDRYDES_<OUTPUT>`` (e.g. ``WILDRYDES_ARCHIVE_BUCKET_NAME``), for overrides;
-2. ``<data dir>/deploy/outputs.json`` (``WILDRYDES_DATA_DIR``, default ``.wildrydes/`` in the checkout),
-   the outputs the local deployer wrote;
-3. the outputs of the CloudFormation stack ``WILDRYDES_STACK_NAME`` (default ``wildrydes``), as
+1. the environment variable ``WILDRYDES_<OUTPUT>`` (e.g. ``WILDRYDES_ARCHIVE_BUCKET_NAME``): what
+   `wildrydes local up` hands to Dagster after its deploy, and what a container on AWS may be given;
+2. the outputs of the CloudFormation stack ``WILDRYDES_STACK_NAME`` (default ``wildrydes``), as
    ``wildrydes deploy --aws`` created it.
 
 Where AWS is (endpoint, region, credentials) is never decided here: boto3 reads it from the environment.
@@ -13,15 +12,12 @@ Where AWS is (endpoint, region, credentials) is never decided here: boto3 reads 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_STACK_NAME = "wildrydes"
 
 OUTPUTS = (
@@ -47,20 +43,6 @@ class StackLookupError(RuntimeError):
 def env_name(output: str) -> str:
     """``ArchiveBucketName`` -> ``WILDRYDES_ARCHIVE_BUCKET_NAME``."""
     return "WILDRYDES_" + re.sub(r"(?<!^)(?=[A-Z])", "_", output).upper()
-
-
-def data_dir(environ: Mapping[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
-    return Path(environ.get("WILDRYDES_DATA_DIR") or REPO_ROOT / ".wildrydes").resolve()
-
-
-def read_outputs_file(path: Path) -> dict[str, Any]:
-    try:
-        payload = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    outputs = payload.get("Outputs") if isinstance(payload, dict) else None
-    return dict(outputs) if isinstance(outputs, dict) else {}
 
 
 def cloudformation_outputs(stack_name: str) -> dict[str, Any]:
@@ -112,10 +94,9 @@ def resolve(
     """Every output of ``OUTPUTS`` that some source has, by output name."""
     environ = os.environ if environ is None else environ
     found: dict[str, str] = {}
-    file_outputs = read_outputs_file(data_dir(environ) / "deploy" / "outputs.json")
     stack_outputs: dict[str, Any] | None = None
     for output in OUTPUTS:
-        value = environ.get(env_name(output)) or file_outputs.get(output)
+        value = environ.get(env_name(output))
         if not value:
             if stack_outputs is None:
                 stack_outputs = fallback(environ.get("WILDRYDES_STACK_NAME") or DEFAULT_STACK_NAME)
@@ -130,11 +111,10 @@ def load_names(environ: Mapping[str, str] | None = None,
     found = resolve(environ, fallback)
     missing = [o for o in OUTPUTS if o not in found and o != "Region"]
     if missing:
-        where = data_dir(environ) / "deploy" / "outputs.json"
         raise StackLookupError(
-            f"stack outputs not found: {', '.join(missing)}; set {', '.join(env_name(m) for m in missing)}, "
-            f"or deploy (`wildrydes deploy` writes {where}; on AWS the stack "
-            f"{(environ or os.environ).get('WILDRYDES_STACK_NAME') or DEFAULT_STACK_NAME} is read)"
+            f"stack outputs not found: {', '.join(missing)}; set {', '.join(env_name(m) for m in missing)} "
+            "(`wildrydes local up` sets them for the processes it starts), or deploy the CloudFormation stack "
+            f"{(environ or os.environ).get('WILDRYDES_STACK_NAME') or DEFAULT_STACK_NAME}"
         )
     return StackNames(
         archive_bucket=found["ArchiveBucketName"],
