@@ -34,7 +34,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --extra local --python $(PYTHON)
 	@touch $@
 
 $(LINT_VENV)/.synced: $(UV) infra/lint/pyproject.toml infra/lint/uv.lock

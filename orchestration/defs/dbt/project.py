@@ -12,7 +12,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-DBT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
+# The checkout's dbt project, unless the code location runs from an installed package (an image on AWS).
+DBT_DIR = Path(os.environ.get("WILDRYDES_DBT_PROJECT_DIR") or Path(__file__).resolve().parents[3] / "dbt_project")
 SOURCES = ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
 
 project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
