@@ -1,10 +1,9 @@
-"""The resources every domain uses, bound once for the whole code location."""
+"""The AWS resources every domain uses, bound once for the whole code location (dbt's is bound by the dbt
+domain, ``defs/dbt/definitions.py``)."""
 
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
-from orchestration.defs.dbt.project import dbt_executable, project
 from orchestration.defs.platform.resources import (
     AthenaResource,
     DynamoDBResource,
@@ -29,6 +28,5 @@ def resources() -> dg.Definitions:
             "firehose": FirehoseResource(),
             "lambda_": LambdaResource(),
             "athena": AthenaResource(),
-            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
         }
     )
