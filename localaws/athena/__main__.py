@@ -24,10 +24,10 @@ from botocore.config import Config
 
 from localaws.athena.api import LOOP_HEADER, AthenaApi, WorkGroups
 from localaws.athena.catalog import Catalog
+from localaws.athena.context import Services
 from localaws.athena.duck import DuckDatabases
 from localaws.athena.executor import Executor
 from localaws.athena.objects import ObjectStore
-from localaws.athena.runner import Services
 from localaws.athena.server import Server
 from localaws.athena.store import QueryStore
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from localaws.athena import statements
-from localaws.athena.catalog import DEFAULT_CATALOG, Catalog, TableInfo
+from localaws.athena import kinds
+from localaws.athena.catalog import DEFAULT_CATALOG, Catalog, TableInfo, athena_like_to_regex
 from localaws.athena.errors import AthenaQueryError, RequestError
 from localaws.athena.executor import Executor
 from localaws.athena.objects import folder
@@ -161,7 +161,7 @@ class AthenaApi:
                                        or not all(isinstance(p, str) for p in parameters)):
             raise _invalid("ExecutionParameters must be a list of strings")
         query_id = str(uuid.uuid4())
-        statement_type, substatement_type = statements.classify(query)
+        statement_type, substatement_type = kinds.classify(query)
         output_folder = folder(str(output)) if not str(output).endswith("/") else str(output)
         extension = "csv" if statement_type == "DML" and substatement_type != "EXPLAIN" else "txt"
         record = QueryRecord(
@@ -377,7 +377,7 @@ class AthenaApi:
         tables = sorted(self.catalog.list_tables(database), key=lambda t: t.name)
         expression = body.get("Expression")
         if expression:
-            pattern = statements.athena_like_to_regex(str(expression))
+            pattern = athena_like_to_regex(str(expression))
             tables = [t for t in tables if pattern.match(t.name) or re.fullmatch(str(expression), t.name)]
         return self._paged([_table_metadata(t) for t in tables], body, "TableMetadataList", f"tables:{database}")
 

@@ -1,4 +1,5 @@
-"""The Glue Data Catalog as the engine uses it (through boto3 and AWS_ENDPOINT_URL).
+"""The Glue Data Catalog as the engine uses it (through boto3 and AWS_ENDPOINT_URL), the storage
+descriptor of the tables it creates, and Athena's name patterns (SHOW TABLES LIKE, ListTableMetadata).
 
 Names are case-insensitive in Athena: Glue stores them lower-case, and every lookup here lower-cases.
 Glue errors become Athena query errors (TABLE_NOT_FOUND, SCHEMA_NOT_FOUND, ALREADY_EXISTS, ...).
@@ -7,6 +8,7 @@ Glue errors become Athena query errors (TABLE_NOT_FOUND, SCHEMA_NOT_FOUND, ALREA
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -31,7 +33,7 @@ HIVE_JSON_SERDE = "org.apache.hive.hcatalog.data.JsonSerDe"
 ORC_SERDE = "org.apache.hadoop.hive.ql.io.orc.OrcSerde"
 ORC_INPUT = "org.apache.hadoop.hive.ql.io.orc.OrcInputFormat"
 ORC_OUTPUT = "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat"
-# Marks an Iceberg table this engine emulates with plain Parquet objects (see writes.py).
+# Marks an Iceberg table this engine emulates with plain Parquet objects (see iceberg.py).
 ICEBERG_EMULATION = "wildrydes.iceberg_emulation"
 
 
@@ -143,6 +145,29 @@ def table_from_glue(raw: dict[str, Any]) -> TableInfo:
         description=raw.get("Description"),
         raw=raw,
     )
+
+
+def storage_descriptor(columns: list[Column], location: str, serde: str, input_format: str, output_format: str,
+                       serde_params: dict[str, str]) -> dict[str, Any]:
+    """The Glue StorageDescriptor of a table written or declared here."""
+    return {
+        "Columns": [c.glue() for c in columns],
+        "Location": location,
+        "InputFormat": input_format,
+        "OutputFormat": output_format,
+        "Compressed": False,
+        "NumberOfBuckets": -1,
+        "SerdeInfo": {"SerializationLibrary": serde, "Parameters": serde_params},
+        "BucketColumns": [],
+        "SortColumns": [],
+        "StoredAsSubDirectories": False,
+    }
+
+
+def athena_like_to_regex(pattern: str) -> re.Pattern[str]:
+    """SHOW TABLES/DATABASES patterns: '*' matches anything, '|' separates alternatives."""
+    parts = [re.escape(p.strip()).replace(r"\*", ".*") for p in pattern.split("|")]
+    return re.compile("^(" + "|".join(parts) + ")$", re.I)
 
 
 def _code(error: ClientError) -> str:

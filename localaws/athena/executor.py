@@ -16,9 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from localaws.athena import results
+from localaws.athena.context import Outcome, QueryContext, Services
 from localaws.athena.errors import AthenaQueryError
 from localaws.athena.objects import ObjectStore
-from localaws.athena.runner import Outcome, QueryContext, Runner, Services
+from localaws.athena.runner import Runner
 from localaws.athena.store import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, QueryRecord, QueryStore
 from localaws.athena.types import athena_column_info
 

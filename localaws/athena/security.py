@@ -3,9 +3,9 @@
 Two independent layers keep user SQL away from the local filesystem and the network:
 
 1. Here, on the parsed statement: only Athena statement kinds exist (statements.py refuses COPY,
-   ATTACH, INSTALL, LOAD, PRAGMA, SET, EXPORT ... by their first keyword), and inside a query every
-   table must be a catalog name (no table functions such as read_csv(), no quoted paths or URLs) and
-   no function that reads files, runs SQL text or reveals settings may be called.
+   ATTACH, INSTALL, LOAD, PRAGMA, SET, EXPORT ... by their first keyword, as kinds.py lists them), and
+   inside a query every table must be a catalog name (no table functions such as read_csv(), no quoted
+   paths or URLs) and no function that reads files, runs SQL text or reveals settings may be called.
 2. In DuckDB (duck.py): every connection runs with external access disabled once the query's own
    objects are registered, extension auto-install/auto-load off, and its configuration locked, so
    even SQL that slipped past layer 1 could not open a file, a URL or an extension.
@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from localaws.athena.errors import AthenaQueryError, at
+from localaws.athena.syntax import node_position
 
 _DENIED_FUNCTIONS = frozenset({
     "query", "query_table", "glob", "sniff_csv", "getenv", "current_setting", "which_secret",
@@ -34,8 +35,6 @@ _DENIED_NODES = (exp.Command, exp.Pragma, exp.Set, exp.Copy, exp.Use, exp.Transa
 
 
 def _position(node: exp.Expression) -> str:
-    from localaws.athena.statements import node_position
-
     return at(*node_position(node))
 
 

@@ -4,8 +4,8 @@ sqlglot does most of the dialect translation (read "athena", write "duckdb"). Th
 a faithful local Athena needs on top:
 
 - table references resolved through the Glue catalog: base tables become ``__wr_scan_N`` relations
-  (registered by the runner, with the partitions the query's WHERE clause allows), views are expanded
-  from their Presto view definition (recursively, each in its own default schema);
+  (registered by context.Connections, with the partitions the query's WHERE clause allows), views are
+  expanded from their Presto view definition (recursively, each in its own default schema);
 - Athena's output column names (``_col0`` for unnamed expressions, lower-case names);
 - Trino semantics sqlglot leaves to the engine, using types from sqlglot's annotator where known:
   date_add / date_trunc on a DATE stay DATE, CAST(double AS varchar) renders like Java,
@@ -29,7 +29,8 @@ from localaws.athena.catalog import DEFAULT_CATALOG, Catalog, TableInfo
 from localaws.athena.errors import AthenaQueryError
 from localaws.athena.pruning import Condition, conditions_for
 from localaws.athena.scans import PSEUDO_COLUMNS
-from localaws.athena.statements import parse_sql, table_name
+from localaws.athena.statements import parse_sql
+from localaws.athena.syntax import table_name
 from localaws.athena.types import HiveType
 
 UNNAMED = "__wr_unnamed_"
