@@ -7,6 +7,7 @@ Athena queries). Application code never imports it; it talks to it only through 
 - ``moto/``            moto's server app, made durable (journal + snapshots)
 - ``node/``            kinesalite (Kinesis) and dynalite (DynamoDB), with their patches
 - ``athena/``          the Athena engine (DuckDB over the Glue catalog and S3)
+- ``kinesis_consumer/`` what both Kinesis consumers share: shard order, reading, checkpoints, process skeleton
 - ``lambda_runtime/``  executes the deployed event source mappings
 - ``firehose/``        executes the deployed delivery streams
 - ``supervisor/``      starts, watches and stops every process of `wildrydes local up`

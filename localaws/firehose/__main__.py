@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
-import signal
 import sys
-import threading
-from pathlib import Path
-from typing import Any
 
 from localaws.firehose.service import FirehoseRuntime
+from localaws.kinesis_consumer.process import serve
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="local Firehose delivery (Kinesis source → S3)")
-    parser.add_argument("--data-dir", type=Path, required=True)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
-    logging.getLogger("botocore").setLevel(logging.WARNING)
-    runtime = FirehoseRuntime(args.data_dir)
-
-    def shutdown(signum: int, frame: Any) -> None:
-        runtime.stop.set()
-
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
-    thread = threading.Thread(target=runtime.run, daemon=True)
-    thread.start()
-    while thread.is_alive():
-        thread.join(0.5)
-    return 0
+    return serve("local Firehose delivery (Kinesis source → S3)", FirehoseRuntime, argv)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,10 @@ processor), and whether the shard is finished (closed by resharding and fully de
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from localaws.kinesis_consumer.checkpoints import CheckpointDatabase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkpoint (
@@ -28,22 +28,11 @@ class Checkpoint:
     finished: bool
 
 
-class CheckpointStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._local = threading.local()
-        db = self._connection()
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(_SCHEMA)
+class CheckpointStore(CheckpointDatabase):
+    owner_column = "stream"
 
-    def _connection(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across a process kill
-            self._local.db = db
-        return db
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, _SCHEMA)
 
     def load(self, stream: str, shard: str) -> Checkpoint:
         row = self._connection().execute(
@@ -60,10 +49,6 @@ class CheckpointStore:
             "finished = excluded.finished",
             (checkpoint.stream, checkpoint.shard, checkpoint.sequence_number, int(checkpoint.finished)),
         )
-
-    def finished_shards(self, stream: str) -> set[str]:
-        rows = self._connection().execute("SELECT shard FROM checkpoint WHERE stream = ? AND finished = 1", (stream,))
-        return {row[0] for row in rows}
 
     def all(self) -> list[Checkpoint]:
         rows = self._connection().execute("SELECT stream, shard, sequence_number, finished FROM checkpoint")

@@ -21,10 +21,10 @@ from localaws.firehose.router import Router
 from localaws.firehose.shard import ShardDelivery
 from localaws.firehose.stats import StreamStats
 from localaws.firehose.writer import ObjectWriter
+from localaws.kinesis_consumer.shards import LIST_SHARDS_EVERY_S, ready_shards
 from localaws.lambda_runtime.invoker import FunctionInvoker, base_environment
 
 log = logging.getLogger("wildrydes.firehose")
-DISCOVER_SHARDS_EVERY_S = 2.0
 TICK_S = 0.1
 JOIN_TIMEOUT_S = 3.0
 
@@ -80,7 +80,7 @@ class DeliveryStream:
                 except (ClientError, BotoCoreError) as error:
                     log.warning("stream=%s cannot list the shards of %s: %s", self.config.name,
                                 self.config.source_stream_name, error)
-                next_discovery = now + DISCOVER_SHARDS_EVERY_S
+                next_discovery = now + LIST_SHARDS_EVERY_S
             for buffer in self.buffers.due():
                 if not self.writer.submit(buffer):
                     break
@@ -89,17 +89,9 @@ class DeliveryStream:
 
     def _start_ready_shards(self) -> None:
         shards = self.clients.kinesis.list_shards(StreamName=self.config.source_stream_name)["Shards"]
-        listed = {s["ShardId"] for s in shards}
         finished = self.store.finished_shards(self.config.key) | {
             shard_id for shard_id, (_, _, progress) in self.shards.items() if progress.finished}
-        for shard in shards:
-            shard_id = shard["ShardId"]
-            if shard_id in self.shards or shard_id in finished:
-                continue
-            parents = [p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId")) if p]
-            # A parent no longer listed has been trimmed away; one still listed must be delivered first.
-            if any(p in listed and p not in finished for p in parents):
-                continue
+        for shard_id in ready_shards(shards, self.shards, finished):
             self._start_shard(shard_id)
 
     def _start_shard(self, shard_id: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from localaws.firehose.config import StreamConfig
 from localaws.firehose.schema import Column, table_columns
-from localaws.lambda_runtime.invoker import FunctionConfig
+from localaws.lambda_runtime.invoker import FunctionConfig, function_config
 
 
 @dataclass(frozen=True)
@@ -18,15 +18,6 @@ class Deployment:
     config: StreamConfig
     function: FunctionConfig | None
     columns: tuple[Column, ...] | None
-
-
-def function_config(lambda_client: Any, name: str) -> FunctionConfig:
-    fn = lambda_client.get_function_configuration(FunctionName=name)
-    return FunctionConfig(
-        name=fn["FunctionName"], arn=fn["FunctionArn"], handler=fn["Handler"],
-        timeout_s=int(fn.get("Timeout") or 3), memory_mb=int(fn.get("MemorySize") or 128),
-        environment=(fn.get("Environment") or {}).get("Variables") or {}, role=fn.get("Role", ""),
-    )
 
 
 def glue_columns(glue: Any, config: StreamConfig) -> tuple[Column, ...] | None:

@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.session
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from localaws.firehose.checkpoints import CheckpointStore
@@ -21,7 +19,9 @@ from localaws.firehose.deployment import Deployment, resolve
 from localaws.firehose.prefixes import PrefixError
 from localaws.firehose.query import QueryError
 from localaws.firehose.schema import SchemaError
-from localaws.firehose.stats import write_status
+from localaws.kinesis_consumer.clients import client_config, kinesis_client
+from localaws.kinesis_consumer.process import stop_all
+from localaws.kinesis_consumer.status import write_status
 
 log = logging.getLogger("wildrydes.firehose")
 DISCOVER_EVERY_S = 2.0
@@ -29,14 +29,7 @@ STATUS_EVERY_S = 2.0
 
 
 def client(service: str) -> Any:
-    config = Config(retries={"max_attempts": 10, "mode": "adaptive"}, max_pool_connections=50)
-    if service != "kinesis":
-        return boto3.client(service, config=config)
-    # GetRecords answers carry one timestamp per record; botocore turning each into a datetime costs as
-    # much as the HTTP call. Kept as epoch seconds (what the wire says), as the AWS CLI does.
-    session = botocore.session.get_session()
-    session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=lambda value: value)
-    return boto3.Session(botocore_session=session).client(service, config=config)
+    return kinesis_client() if service == "kinesis" else boto3.client(service, config=client_config())
 
 
 class FirehoseRuntime:
@@ -118,7 +111,7 @@ class FirehoseRuntime:
         streams = {name: stream.stats.as_dict() for name, stream in self.streams.items()}
         for name, reason in self.skipped.items():
             streams.setdefault(name, {"problem": reason})
-        write_status(self.status_path, streams, self.started_at)
+        write_status(self.status_path, {"streams": streams}, started_at=self.started_at, updated_at=time.time())
 
     def run(self) -> None:
         log.info("firehose runtime started")
@@ -136,9 +129,6 @@ class FirehoseRuntime:
                 self.write_status()
                 next_status = now + STATUS_EVERY_S
             self.stop.wait(0.2)
-        for stream in self.streams.values():
-            stream.stop.set()
-        for stream in self.streams.values():
-            stream.shutdown()
+        stop_all(self.streams.values())
         self.write_status()
         log.info("firehose runtime stopped (buffers are re-read from the checkpoints on the next start)")

@@ -1,14 +1,11 @@
-"""Counters of the local Firehose and the ``status.json`` summary written for ``wildrydes local status``."""
+"""Counters of the local Firehose, summarised in its ``status.json`` for ``wildrydes local status``."""
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from localaws.firehose.records import DATA_OUTPUT
@@ -98,12 +95,3 @@ class StreamStats:
                     for shard_id, s in sorted(self.shards.items())
                 },
             }
-
-
-def write_status(path: Path, streams: dict[str, dict[str, Any]], started_at: float) -> None:
-    """Atomically replaces ``status.json`` (a reader never sees half a file)."""
-    payload = {"pid": os.getpid(), "started_at": started_at, "updated_at": time.time(), "streams": streams}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
-    os.replace(tmp, path)

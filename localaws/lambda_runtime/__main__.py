@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
-import signal
 import sys
-import threading
 from pathlib import Path
-from typing import Any
 
+from localaws.kinesis_consumer.process import serve
 from localaws.lambda_runtime.checkpoints import CheckpointStore
 from localaws.lambda_runtime.service import LambdaRuntime
 
 
+def runtime(data_dir: Path) -> LambdaRuntime:
+    return LambdaRuntime(CheckpointStore(data_dir / "lambda" / "checkpoints.sqlite"),
+                         status_path=data_dir / "lambda" / "status.json")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="the local Lambda runtime (Kinesis event source mappings)")
-    parser.add_argument("--data-dir", type=Path, required=True)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
-    logging.getLogger("botocore").setLevel(logging.WARNING)
-    runtime = LambdaRuntime(CheckpointStore(args.data_dir / "lambda" / "checkpoints.sqlite"),
-                            status_path=args.data_dir / "lambda" / "status.json")
-
-    def shutdown(signum: int, frame: Any) -> None:
-        runtime.stop.set()
-
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
-    thread = threading.Thread(target=runtime.run, daemon=True)
-    thread.start()
-    while thread.is_alive():
-        thread.join(0.5)
-    return 0
+    return serve("the local Lambda runtime (Kinesis event source mappings)", runtime, argv)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,11 @@ state, written together in one SQLite transaction so a killed runtime resumes co
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from localaws.kinesis_consumer.checkpoints import CheckpointDatabase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkpoint (
@@ -35,22 +35,11 @@ class Checkpoint:
     window_state: dict[str, Any] = field(default_factory=dict)
 
 
-class CheckpointStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._local = threading.local()
-        with self._connection() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
+class CheckpointStore(CheckpointDatabase):
+    owner_column = "mapping"
 
-    def _connection(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA synchronous=NORMAL")  # durable across a process kill
-            self._local.db = db
-        return db
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, _SCHEMA)
 
     def load(self, mapping: str, shard: str, now: float) -> Checkpoint:
         db = self._connection()
@@ -71,11 +60,6 @@ class CheckpointStore:
              json.dumps(checkpoint.window_state) if checkpoint.window_start is not None else None,
              checkpoint.mapping, checkpoint.shard),
         )
-
-    def finished_shards(self, mapping: str) -> set[str]:
-        rows = self._connection().execute(
-            "SELECT shard FROM checkpoint WHERE mapping = ? AND finished = 1", (mapping,))
-        return {row[0] for row in rows}
 
     def all(self) -> list[Checkpoint]:
         rows = self._connection().execute(

@@ -114,6 +114,16 @@ class FunctionInvoker:
             self._process = None
 
 
+def function_config(lambda_client: Any, name: str) -> FunctionConfig:
+    """The configuration of the function's $LATEST version, as the Lambda control plane reports it."""
+    fn = lambda_client.get_function_configuration(FunctionName=name)
+    return FunctionConfig(
+        name=fn["FunctionName"], arn=fn["FunctionArn"], handler=fn["Handler"],
+        timeout_s=int(fn.get("Timeout") or 3), memory_mb=int(fn.get("MemorySize") or 128),
+        environment=(fn.get("Environment") or {}).get("Variables") or {}, role=fn.get("Role", ""),
+    )
+
+
 def base_environment() -> dict[str, str]:
     """What every function sees besides its own variables: the AWS SDK settings of this runtime, and the
     platform's run id so that a worker is stopped with the platform (``processes.py``)."""

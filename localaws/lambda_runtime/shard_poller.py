@@ -11,8 +11,7 @@ import time
 from collections import deque
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from localaws.kinesis_consumer.reading import IDLE_POLL_S, ShardCursor
 from localaws.lambda_runtime import events
 from localaws.lambda_runtime.checkpoints import Checkpoint, CheckpointStore
 from localaws.lambda_runtime.invoker import FunctionInvoker, Invocation
@@ -21,10 +20,6 @@ from localaws.lambda_runtime.mapping import MappingConfig
 log = logging.getLogger("wildrydes.lambda")
 
 MAX_STATE_BYTES = 1024 * 1024
-READ_LIMIT = 10_000
-# When a read brought nothing new to invoke, poll the shard again after this long: Lambda's base rate of
-# one GetRecords per shard per second (faster polling of many shards starves the single kinesalite process).
-IDLE_POLL_S = 1.0
 # Once the clock is past a window's end and the shard is read to its tip, the window is complete.
 WINDOW_CLOSE_GRACE_S = 0.5
 
@@ -34,29 +29,25 @@ class ShardPoller:
                  store: CheckpointStore, invoker: FunctionInvoker, stop: threading.Event) -> None:
         self.mapping = mapping
         self.shard_id = shard_id
-        self.kinesis = kinesis
         self.sqs = sqs
         self.store = store
         self.invoker = invoker
         self.stop = stop
         self.buffer: deque[dict[str, Any]] = deque()
-        self.iterator: str | None = None
-        self.closed = False  # the shard ended (resharding) and everything in it was read
+        self.cursor = ShardCursor(kinesis, mapping.stream_name, shard_id, start=self._start)
         self.caught_up = False
         self.skip_before: float | None = None
-        self.last_read: str | None = None
         self.checkpoint: Checkpoint = store.load(mapping.uuid, shard_id, time.time())
         self.records_processed = 0
         self.records_failed = 0
         self.invocations = 0
         self.errors = 0
-        self.millis_behind = 0
         self._read_error: Exception | None = None  # of a read-ahead, raised at the next read
 
     def status(self, now: float) -> dict[str, Any]:
         """For `wildrydes local status`: how far behind the stream's tip this shard's processing is (the
         oldest record read but not yet processed, else the reader's MillisBehindLatest) and its counters."""
-        lag_ms = self.millis_behind
+        lag_ms = self.cursor.millis_behind
         try:
             oldest = self.buffer[0]
         except IndexError:
@@ -68,22 +59,25 @@ class ShardPoller:
                 "errors": self.errors, "finished": self.checkpoint.finished}
 
     # ---- reading ------------------------------------------------------------------------------
-    def _initial_iterator(self) -> str:
-        kwargs: dict[str, Any] = {"StreamName": self.mapping.stream_name, "ShardId": self.shard_id}
-        position = self.last_read or self.checkpoint.sequence_number
-        if position:
-            kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=position)
-        elif self.mapping.starting_position == "TRIM_HORIZON":
-            kwargs.update(ShardIteratorType="TRIM_HORIZON")
-        else:
+    @property
+    def closed(self) -> bool:
+        """The shard ended (resharding) and everything in it was read."""
+        return self.cursor.ended
+
+    def _start(self) -> dict[str, Any]:
+        """Where reading starts when nothing was read since the (re)start: after the checkpoint, else at the
+        mapping's starting position."""
+        if self.checkpoint.sequence_number:
+            return {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                    "StartingSequenceNumber": self.checkpoint.sequence_number}
+        if self.mapping.starting_position != "TRIM_HORIZON":
             # LATEST means "from when the mapping first saw the shard": that instant is checkpointed,
             # so a restart before the first record does not skip what arrived meanwhile. kinesalite
             # hangs on an AT_TIMESTAMP iterator with no record after it, so read from the trim horizon
             # and skip older records here instead.
             self.skip_before = self.mapping.starting_timestamp if self.mapping.starting_position == "AT_TIMESTAMP" \
                 else self.checkpoint.first_seen
-            kwargs.update(ShardIteratorType="TRIM_HORIZON")
-        return self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
+        return {"ShardIteratorType": "TRIM_HORIZON"}
 
     def _fill(self) -> None:
         if self._read_error is not None:
@@ -91,28 +85,15 @@ class ShardPoller:
             raise error
         if self.closed or len(self.buffer) >= self.mapping.batch_size:
             return
-        if self.iterator is None:
-            self.iterator = self._initial_iterator()
-        try:
-            page = self.kinesis.get_records(ShardIterator=self.iterator, Limit=READ_LIMIT)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ExpiredIteratorException":
-                self.iterator = None
-                return
-            raise
-        records = page["Records"]
-        if records:
-            self.last_read = records[-1]["SequenceNumber"]
+        records = self.cursor.read()
+        if records is None:  # the iterator expired
+            return
         if self.skip_before is not None:
             records = [r for r in records if events.arrival_seconds(r) >= self.skip_before]
             if records:
                 self.skip_before = None
         self.buffer.extend(records)
-        self.millis_behind = int(page.get("MillisBehindLatest", 0))
-        self.caught_up = not records and self.millis_behind == 0
-        self.iterator = page.get("NextShardIterator")
-        if self.iterator is None:
-            self.closed = True
+        self.caught_up = not records and self.cursor.millis_behind == 0
 
     def _read_ahead(self) -> None:
         try:
