@@ -75,7 +75,7 @@ def prepare_hours(dep: Any, clients: Any, start: datetime, hours: int, unicorns:
                   with_items: bool) -> Prepared:
     """One Parquet object per window of arrivals (a minute, as the template's buffer interval), and
     optionally that window's DynamoDB items."""
-    from streaming.history import LATENCY_MS
+    from localaws.backfill.records import LATENCY_MS
     from streaming.lambdas import aggregator
     from streaming.producer.simulation import Fleet
 
@@ -84,7 +84,7 @@ def prepare_hours(dep: Any, clients: Any, start: datetime, hours: int, unicorns:
     latency = random.Random(f"{seed}/latency")
     shard = f"history-{seed}"
     start_ms = int(start.timestamp() * 1000)
-    window_ms = dep.aggregator.window_s * 1000
+    window_ms = dep.aggregator.tumbling_window_s * 1000
     out = Prepared()
     buffers: dict[int, tuple[dict[str, list[Any]], dict[str, Any]]] = {}
     for tick in range(hours * 3600):
@@ -110,7 +110,7 @@ def prepare_hours(dep: Any, clients: Any, start: datetime, hours: int, unicorns:
 
 def flush_window(dep: Any, clients: Any, window: int, window_ms: int, cols: dict[str, list[Any]],
                  state: dict[str, Any], seed: int, with_items: bool, out: Prepared) -> None:
-    from streaming.history import object_key
+    from localaws.backfill.archive import object_key
     from streaming.lambdas import aggregator, summary_writer
     from streaming.lambdas.timefmt import format_epoch_ms
 
@@ -123,17 +123,18 @@ def flush_window(dep: Any, clients: Any, window: int, window_ms: int, cols: dict
     })
     first = cols["arrivaltime"][0] // 1000
     moment = format_epoch_ms(first)
-    key = object_key(dep, {"dt": moment[:10], "hour": moment[11:13]}, first, seed)
+    key = object_key(dep, moment[:10], moment[11:13], first, seed)
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="snappy", use_deprecated_int96_timestamps=True)
-    clients.s3.put_object(Bucket=dep.delivery.bucket, Key=key, Body=sink.getvalue())
+    clients.s3.put_object(Bucket=dep.archive.bucket, Key=key, Body=sink.getvalue())
     out.objects += 1
     out.records += table.num_rows
     if with_items:
         begin = window * window_ms
         rows = aggregator.summaries(state, format_epoch_ms(begin), format_epoch_ms(begin + window_ms))
         items = {(s["Name"], s["StatusTime"]): summary_writer.to_item(s) for s in rows}
-        failed = summary_writer.write_items(clients.dynamodb, dep.writer.environment["TABLE_NAME"], items, None)
+        table = dep.writer.function.environment["TABLE_NAME"]
+        failed = summary_writer.write_items(clients.dynamodb, table, items, None)
         if failed:
             raise RuntimeError(f"{len(failed)} items not written")
         out.items += len(items)
@@ -181,12 +182,12 @@ def run_dbt_build(env: dict[str, str], repo: Path, target: Path) -> tuple[float,
 def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one linear script
     args = parse_args(list(argv or []))
     repo = Path(__file__).resolve().parent.parent
+    from localaws.backfill.deployment import Clients, discover
     from orchestration.defs.archive.catalog import register_partition
     from orchestration.defs.archive.partitions import dt_hour
     from orchestration.defs.platform.resources import AthenaResource
     from orchestration.defs.platform.stack import load_names
     from orchestration.defs.quality.reconcile import reconcile_hour
-    from streaming.history import Clients, discover
     from tests.orchestration_stack import environment
     from tests.stack import started_stack
 
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one linear scrip
                 athena = AthenaResource()
                 for run in range(args.repeat):
                     outcome = reconcile_hour(athena, clients.dynamodb, clients.s3, names, hour,
-                                             dep.aggregator.window_s)
+                                             dep.aggregator.tumbling_window_s)
                     result.reconcile_runs_s.append(round(outcome.seconds["total_s"], 2))
                     result.reconcile_breakdown_s = {k: round(v, 2) for k, v in outcome.seconds.items()}
                     result.reconcile_passed = outcome.result.passed and outcome.result.matched == prepared.items

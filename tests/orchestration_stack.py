@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from localaws.backfill.loader import Report, load_history
 from orchestration.defs.dbt.project import environment
-from streaming.history import Report, load_history
 from tests.stack import LocalStack, started_stack
 
 HOURS = 2

@@ -13,7 +13,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from streaming.history import HistoryError, _history_key, generate, load_history
+from localaws.backfill.archive import history_key
+from localaws.backfill.deployment import HistoryError
+from localaws.backfill.loader import load_history
+from localaws.backfill.records import generate
 from tests.aggregation_oracle import actual_items
 from tests.orchestration_stack import HOURS, SEED, UNICORNS, HistoryStack, environment, started_history_stack
 
@@ -78,7 +81,7 @@ def test_loading_again_with_the_same_arguments_changes_nothing(loaded: HistorySt
     bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("wildrydes-archive-"))
     before_keys = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="raw/")["Contents"]}
     before_items = actual_items(dynamodb, "UnicornSensorData")
-    assert all(_history_key(k) for k in before_keys)
+    assert all(history_key(k) for k in before_keys)
     with environment(loaded.stack.env):
         load_history(HOURS, UNICORNS, SEED, loaded.report.end)
     after_keys = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="raw/")["Contents"]}
@@ -137,10 +140,10 @@ def test_cli_with_a_marker_loads_once(loaded: HistoryStack, tmp_path: Path) -> N
 
     marker = tmp_path / "history" / "loaded.json"
     end = loaded.report.start - timedelta(hours=2)
-    argv = [sys.executable, "-m", "streaming.history", "--hours", "1", "--unicorns", "2", "--seed", "3",
+    argv = [sys.executable, "-m", "infra.cli", "backfill-history", "--hours", "1", "--unicorns", "2", "--seed", "3",
             "--end", f"{end:%Y-%m-%d %H:%M}", "--marker", str(marker)]
-    first = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=loaded.stack.env | dict(os.environ))
+    first = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=dict(os.environ) | loaded.stack.env)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "7200 records" in first.stdout and marker.exists()
-    again = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=loaded.stack.env | dict(os.environ))
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=dict(os.environ) | loaded.stack.env)
     assert again.returncode == 0 and "already loaded" in again.stdout

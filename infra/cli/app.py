@@ -26,11 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_local_commands(subparsers)
     add_faults_command(subparsers)
+    from infra.cli.backfill import add_backfill_command
     from infra.cli.deploy import add_deploy_command
     from infra.cli.map import add_map_command
     from infra.cli.query import add_query_command
     from streaming.aggregates import add_aggregates_command
-    from streaming.history import add_backfill_command
     from streaming.producer.cli import add_produce_command
 
     add_deploy_command(subparsers)
