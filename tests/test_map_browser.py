@@ -19,7 +19,7 @@ import urllib.request
 import uuid
 import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -121,9 +121,12 @@ def test_popup_shows_the_values_of_records_the_test_wrote(stack: LocalStack, pag
     # The page reads from LATEST: only records written after it has started reading reach it.
     page.wait_for("wildrydesMap.fleet.applied > 0", 30, what="the page to read the stream")
     _put(stack, "wildrydes", records, name)
-    summary = {"Name": name, "StatusTime": "2026-11-25 18:21:00.000", "Distance": 750.25, "MinMagicPoints": 138,
-               "MaxMagicPoints": 141, "MinHealthPoints": 93, "MaxHealthPoints": 97, "RecordCount": 60,
-               "WindowEnd": "2026-11-25 18:22:00.000"}
+    # The map shows a unicorn's latest minute; the aggregator soon writes one for the records above, so the planted
+    # summary is for a later minute than any the pipeline can make during the test.
+    minute = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=1)
+    summary = {"Name": name, "StatusTime": f"{minute:%Y-%m-%d %H:%M:%S}.000", "Distance": 750.25,
+               "MinMagicPoints": 138, "MaxMagicPoints": 141, "MinHealthPoints": 93, "MaxHealthPoints": 97,
+               "RecordCount": 60, "WindowEnd": f"{minute + timedelta(minutes=1):%Y-%m-%d %H:%M:%S}.000"}
     _put(stack, "wildrydes-summary", [json.dumps(summary).encode()], name)
     try:
         page.wait_for(f"wildrydesMap.unicorn({json.dumps(name)})?.health === 93", 40, what=f"{name} on the map")
