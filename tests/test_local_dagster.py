@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,11 +21,13 @@ import psutil
 import pytest
 
 from localaws.supervisor.dagster_home import prepare_home
+from localaws.supervisor.dagster_launcher import LocalRunLauncher, worker_alive
 from localaws.supervisor.preflight import free_port
 from localaws.supervisor.services import HISTORY_MARKER
 from tests.stack import LocalStack, started_stack
 
 HISTORY_HOURS = 2
+WORKER_STARTED = re.compile(r"Started process for run \(pid: (\d+)\)")
 UNICORNS = 3
 
 
@@ -35,8 +40,33 @@ def test_prepare_home_writes_a_valid_instance_and_fixes_the_start_date_once(tmp_
     instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home.path)))
     try:
         assert instance.run_coordinator is not None
+        assert isinstance(instance.run_launcher, LocalRunLauncher)
+        assert instance.run_launcher.supports_check_run_worker_health
     finally:
         instance.dispose()
+    # A home written before the launcher existed gets it added, and keeps what it had.
+    (home.path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    prepare_home(tmp_path)
+    text = (home.path / "dagster.yaml").read_text()
+    assert text.startswith("telemetry:\n  enabled: false\n") and "class: LocalRunLauncher" in text
+
+
+def test_a_worker_is_alive_only_as_the_process_its_event_names(tmp_path: Path) -> None:
+    assert worker_alive(os.getpid(), time.time())
+    assert not worker_alive(os.getpid(), psutil.Process().create_time() - 60)  # a pid given to another process
+    process = subprocess.Popen(["sleep", "60"])
+    process.kill()
+    process.wait()
+    assert not worker_alive(process.pid, time.time())
+
+
+@dataclass
+class DaemonKill:
+    """What happened when the daemon's process group was killed while a run it launched was in progress."""
+
+    run_id: str
+    workers: list[int]  # the run's worker processes, children of the daemon's code server
+    daemon_pid: int
 
 
 class Platform:
@@ -44,6 +74,7 @@ class Platform:
         self.stack = stack
         self.url = f"http://127.0.0.1:{dagster_port}"
         self.port = dagster_port
+        self.kill: DaemonKill | None = None
 
     def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
         body = json.dumps({"query": query, "variables": variables}).encode()
@@ -64,6 +95,37 @@ class Platform:
             time.sleep(2)
         raise AssertionError(f"{what} not within {timeout:.0f}s; stack log:\n{self.stack.log_tail(6000)}")
 
+    def daemon(self) -> dict[str, Any]:
+        return json.loads((self.stack.data_dir / "run" / "stack.json").read_text())["components"]["daemon"]
+
+
+def runs(platform: Platform, statuses: list[str] | None = None, **tags: str) -> list[dict[str, Any]]:
+    tag_filter = [{"key": key, "value": value} for key, value in tags.items()]
+    return platform.graphql(
+        "query($statuses: [RunStatus!], $tags: [ExecutionTag!]) { runsOrError(filter: {statuses: $statuses, "
+        "tags: $tags}) { ... on Runs { results { runId jobName status tags { key value } } } } }",
+        statuses=statuses, tags=tag_filter)["runsOrError"]["results"]
+
+
+def kill_the_daemon_mid_run(platform: Platform) -> DaemonKill:
+    """SIGKILL to the daemon's process group (the daemon, its code server and the run workers they started),
+    as the OOM killer or a crashed container does, while a run is in progress."""
+    run = platform.wait_for("a run in progress", lambda: runs(platform, ["STARTED"]), timeout=600)[0]
+    daemon = platform.daemon()["pid"]
+
+    def workers() -> list[int]:
+        """The run's worker, as its event log names it, if it is a process the daemon started."""
+        events = platform.graphql(
+            'query($runId: ID!) { logsForRun(runId: $runId) { ... on EventConnection { events { '
+            '... on MessageEvent { message } } } } }', runId=run["runId"])["logsForRun"]["events"]
+        pids = {int(m.group(1)) for e in events if (m := WORKER_STARTED.search(e.get("message") or ""))}
+        descendants = {p.pid for p in psutil.Process(daemon).children(recursive=True)}
+        return sorted(pids & descendants)
+
+    found = platform.wait_for(f"the worker of run {run['runId']}", workers, timeout=60)
+    os.killpg(daemon, signal.SIGKILL)  # the supervisor started it in a session of its own
+    return DaemonKill(run["runId"], found, daemon)
+
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
@@ -71,7 +133,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     tmp = tmp_path_factory.mktemp("local-dagster")
     for stack in started_stack(tmp, ["--unicorns", str(UNICORNS), "--history-hours", str(HISTORY_HOURS),
                                      "--dagster-port", str(port), "--no-map"]):
-        yield Platform(stack, port)
+        platform = Platform(stack, port)
+        platform.kill = kill_the_daemon_mid_run(platform)
+        yield platform
 
 
 def test_webserver_listens_on_loopback_only_and_loads_the_code_location(platform: Platform) -> None:
@@ -87,62 +151,47 @@ def test_webserver_listens_on_loopback_only_and_loads_the_code_location(platform
     assert entry["locationOrLoadError"]["__typename"] == "RepositoryLocation"
 
 
-def runs(platform: Platform, statuses: list[str]) -> list[dict[str, Any]]:
-    return platform.graphql(
-        "query($statuses: [RunStatus!]) { runsOrError(filter: {statuses: $statuses}) "
-        "{ ... on Runs { results { runId jobName status } } } }", statuses=statuses)["runsOrError"]["results"]
+def test_a_run_whose_worker_died_with_the_daemon_is_run_again(platform: Platform) -> None:
+    """After the kill (in the fixture) the supervisor restarts the daemon, run monitoring finds the run's worker
+    gone and fails the run, and run retries launch it again, to success."""
+    kill = platform.kill
+    assert kill is not None and kill.workers
+    platform.wait_for("the killed run's worker gone", lambda: not any(psutil.pid_exists(pid) and
+                      psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in kill.workers), timeout=30)
+    platform.wait_for("the daemon's restart", lambda: platform.daemon()["pid"] != kill.daemon_pid
+                      and platform.daemon()["restarts"] >= 1, timeout=120)
+    killed = platform.wait_for("the killed run marked failed", lambda: [
+        r for r in runs(platform) if r["runId"] == kill.run_id and r["status"] == "FAILURE"], timeout=600)
+    assert killed
+    retried = platform.wait_for("its retry succeeding", lambda: [
+        r for r in runs(platform, ["SUCCESS"], **{"dagster/parent_run_id": kill.run_id})], timeout=600)
+    assert retried[0]["jobName"] == killed[0]["jobName"]
 
 
-def test_kill_9_of_the_daemon_mid_run_is_survived(platform: Platform) -> None:
-    """The daemon is killed while a run it launched is in progress: the supervisor restarts it, and the
-    history's hours still end registered, reconciled and modelled (checked by the next test)."""
-    platform.wait_for("a run in progress", lambda: runs(platform, ["STARTING", "STARTED"]), timeout=600)
-    run_file = platform.stack.data_dir / "run" / "stack.json"
-    before = json.loads(run_file.read_text())["components"]["daemon"]["pid"]
-    os.kill(before, signal.SIGKILL)
-
-    def restarted() -> bool:
-        after = json.loads(run_file.read_text())["components"]["daemon"]
-        return after["pid"] != before and after["restarts"] >= 1
-
-    platform.wait_for("the daemon's restart", restarted, timeout=120)
-
-
-def test_sensors_register_reconcile_and_model_the_loaded_history(platform: Platform) -> None:
+def test_sensors_register_reconcile_and_model_every_hour_of_the_history(platform: Platform) -> None:
     marker = platform.stack.data_dir / HISTORY_MARKER
     platform.wait_for("the history marker", marker.exists, timeout=420)
     loaded = json.loads(marker.read_text())
     assert loaded["records"] == HISTORY_HOURS * 3600 * UNICORNS
-    first_hour = f"{datetime.fromisoformat(loaded['hours'][0]):%Y-%m-%d-%H}:00"
-
-    def daemon_healthy() -> bool:
-        statuses = platform.graphql("{ instance { daemonHealth { allDaemonStatuses { daemonType healthy "
-                                    "required } } } }")["instance"]["daemonHealth"]["allDaemonStatuses"]
-        required = [s for s in statuses if s["required"]]
-        return bool(required) and all(s["healthy"] for s in required)
-
-    platform.wait_for("a healthy daemon", daemon_healthy, timeout=180)
-
-    def finished_runs(job: str) -> list[dict[str, Any]]:
-        runs = platform.graphql(
-            "query($job: String!, $partition: String!) { runsOrError(filter: {pipelineName: $job, tags: "
-            '[{key: "dagster/partition", value: $partition}]}) { ... on Runs { results { runId status } } } }',
-            job=job, partition=first_hour)["runsOrError"]["results"]
-        return [r for r in runs if r["status"] in ("SUCCESS", "FAILURE", "CANCELED")]
-
-    # The complete-hours sensor requests the hour; the run registers it and runs the blocking reconciliation.
-    # (A run whose worker died with the daemon is retried by run monitoring: look for the success.)
-    registered = platform.wait_for("the first history hour's registration", lambda: [
-        r for r in finished_runs("register_and_reconcile_hour") if r["status"] == "SUCCESS"], timeout=600)
-    assert registered
-    dt, hour = first_hour[:10], first_hour[11:13]
+    hours = [datetime.fromisoformat(hour) for hour in loaded["hours"]]
+    assert len(hours) == HISTORY_HOURS
     glue = platform.stack.client("glue")
-    partition = glue.get_partition(DatabaseName="wildrydes", TableName="unicorn_status", PartitionValues=[dt, hour])
-    assert partition["Partition"]["StorageDescriptor"]["Location"].endswith(f"/raw/dt={dt}/hour={hour}/")
-    # Then the run-status sensor runs the hour's dbt models.
-    modelled = platform.wait_for("the hour's dbt models", lambda: [
-        r for r in finished_runs("dbt_hourly") if r["status"] == "SUCCESS"], timeout=600)
-    assert modelled
+
+    def succeeded(job: str, partition: str) -> list[dict[str, Any]]:
+        return [r for r in runs(platform, ["SUCCESS"], **{"dagster/partition": partition}) if r["jobName"] == job]
+
+    for hour in hours:
+        partition = f"{hour:%Y-%m-%d-%H}:00"
+        # The complete-hours sensor requests the hour; the run registers it and runs the blocking reconciliation.
+        platform.wait_for(f"the registration of {partition}", lambda p=partition: succeeded(
+            "register_and_reconcile_hour", p), timeout=600)
+        registered = glue.get_partition(DatabaseName="wildrydes", TableName="unicorn_status",
+                                        PartitionValues=[f"{hour:%Y-%m-%d}", f"{hour:%H}"])
+        assert registered["Partition"]["StorageDescriptor"]["Location"].endswith(
+            f"/raw/dt={hour:%Y-%m-%d}/hour={hour:%H}/")
+        # Then the run-status sensor runs the hour's dbt models.
+        platform.wait_for(f"the dbt models of {partition}", lambda p=partition: succeeded("dbt_hourly", p),
+                          timeout=600)
 
 
 def test_history_hours_end_before_the_current_hour(platform: Platform) -> None:

@@ -14,13 +14,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-DAGSTER_YAML = """\
+RUN_LAUNCHER = """\
+run_launcher:
+  module: localaws.supervisor.dagster_launcher
+  class: LocalRunLauncher
+"""
+DAGSTER_YAML = f"""\
 # Written once by localaws/supervisor/dagster_home.py; edit freely.
 run_queue:
   max_concurrent_runs: 2
 # A run whose worker died (a killed process, a crashed machine) is noticed and run again; a run that failed
-# on its own (e.g. a red blocking check) is not retried.
-run_monitoring:
+# on its own (e.g. a red blocking check) is not retried. Dagster's default launcher cannot tell a dead worker:
+{RUN_LAUNCHER}run_monitoring:
   enabled: true
   poll_interval_seconds: 30
 run_retries:
@@ -46,6 +51,9 @@ def prepare_home(data_dir: Path, now: datetime | None = None) -> DagsterHome:
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML)
+    elif "run_launcher:" not in config.read_text():  # written by an earlier version
+        config.write_text(config.read_text() + "# Added by a later version (dead run workers are noticed):\n"
+                          + RUN_LAUNCHER)
     start = home / START_DATE_FILE
     if not start.exists():
         first = (now or datetime.now(UTC)).astimezone(UTC) - timedelta(days=DAYS_BEFORE_FIRST_START)
