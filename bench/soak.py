@@ -185,7 +185,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                "cpus": os.cpu_count()}
     # The template's defaults (60-s windows and buffers), except batches as large as the stream allows.
     for stack in started_stack(work, ["--no-producer", "--parameter", "AggregatorBatchSize=10000"]):
-        bucket = json.loads((stack.data_dir / "deploy" / "outputs.json").read_text())["Outputs"]["ArchiveBucketName"]
+        bucket = stack.outputs["ArchiveBucketName"]
         since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
         items = ItemDelays(stack, unicorn_names(args.unicorns)[:SAMPLED_UNICORNS], since)
         tip = MapLatency(stack)

@@ -52,6 +52,11 @@ class LocalStack:
             **outputs_environment(read_outputs(self.data_dir)),
         }
 
+    @property
+    def outputs(self) -> dict[str, str]:
+        """The deployed stack's outputs (``ArchiveBucketName``, ...)."""
+        return (read_outputs(self.data_dir) or {}).get("Outputs") or {}
+
     def client(self, service: str, **config: object):  # noqa: ANN201 - boto3 clients are untyped
         return boto3.client(
             service,
