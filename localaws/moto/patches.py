@@ -8,14 +8,19 @@
 3. Policy conditions: moto evaluates a condition on a key the request does not carry (no value for
    ``aws:SecureTransport``, say) as true, so the template's "deny non-TLS" bucket policy denies every
    object write. In IAM's evaluation logic such a condition is false and the statement does not apply.
+4. Identity pool roles: moto implements neither SetIdentityPoolRoles nor GetIdentityPoolRoles (its server
+   answers 501), so the template's role attachment could not be deployed. They keep the roles and role
+   mappings on the pool, as Cognito does.
 """
 
 from __future__ import annotations
 
+import json
 import types
 from typing import Any
 
 from moto.awslambda import models as lambda_models
+from moto.cognitoidentity import responses as cognito_responses
 from moto.core.exceptions import JsonRESTError as RESTError
 from moto.iam import access_control
 from moto.moto_api._internal import mock_random
@@ -65,6 +70,30 @@ def _conditions_gate(original: Any) -> Any:
     return is_action_permitted
 
 
+def _identity_pool(response: Any) -> Any:
+    from moto.cognitoidentity.exceptions import ResourceNotFoundError
+
+    pool_id = response._get_param("IdentityPoolId")
+    pool = response.backend.identity_pools.get(pool_id)
+    if pool is None:
+        raise ResourceNotFoundError(pool_id)
+    return pool
+
+
+def _set_identity_pool_roles(self: Any) -> str:
+    pool = _identity_pool(self)
+    pool.roles = dict(self._get_param("Roles") or {})
+    pool.role_mappings = dict(self._get_param("RoleMappings") or {})
+    return ""
+
+
+def _get_identity_pool_roles(self: Any) -> str:
+    pool = _identity_pool(self)
+    mappings = getattr(pool, "role_mappings", {})
+    return json.dumps({"IdentityPoolId": pool.identity_pool_id, "Roles": getattr(pool, "roles", {}),
+                       **({"RoleMappings": mappings} if mappings else {})})
+
+
 _applied = False
 
 
@@ -79,4 +108,7 @@ def apply() -> None:
     )
     statement = access_control.IAMPolicyStatement
     statement.is_action_permitted = _conditions_gate(statement.is_action_permitted)  # type: ignore[method-assign]
+    identity = cognito_responses.CognitoIdentityResponse
+    identity.set_identity_pool_roles = _set_identity_pool_roles  # type: ignore[attr-defined]
+    identity.get_identity_pool_roles = _get_identity_pool_roles  # type: ignore[attr-defined]
     _applied = True

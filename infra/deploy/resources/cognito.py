@@ -7,12 +7,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from infra.deploy.resources.base import (
-    UNSUPPORTED_CODES,
     Deployed,
     LocalContext,
-    NotSupportedLocally,
     ResourceHandler,
-    error_code,
     missing,
     pick,
 )
@@ -67,12 +64,6 @@ class IdentityPoolRoleAttachment(ResourceHandler):
         except ClientError as error:
             if missing(error, "ResourceNotFoundException"):
                 return None
-            # moto 5.2.5 implements neither GetIdentityPoolRoles nor SetIdentityPoolRoles (its server
-            # answers with an internal error); its credentials carry no permissions anyway.
-            if error_code(error) in UNSUPPORTED_CODES or error_code(error) == "InternalFailure":
-                raise NotSupportedLocally(
-                    "the local endpoint has no identity pool roles (moto implements none) and checks no permissions"
-                ) from None
             raise
         if not roles.get("Roles"):
             return None
