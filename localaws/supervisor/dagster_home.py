@@ -54,8 +54,28 @@ def prepare_home(data_dir: Path, now: datetime | None = None) -> DagsterHome:
     elif "run_launcher:" not in config.read_text():  # written by an earlier version
         config.write_text(config.read_text() + "# Added by a later version (dead run workers are noticed):\n"
                           + RUN_LAUNCHER)
+    seed_reexecution_cursors(home)
     start = home / START_DATE_FILE
     if not start.exists():
         first = (now or datetime.now(UTC)).astimezone(UTC) - timedelta(days=DAYS_BEFORE_FIRST_START)
         start.write_text(f"{first:%Y-%m-%d}\n")
     return DagsterHome(home, start.read_text().strip())
+
+
+def seed_reexecution_cursors(home: Path) -> None:
+    """Start the daemon's run-retry consumer at the top of the event log, as it would itself, but without its
+    warning on every fresh instance ("No cursor for event type …, ignoring older events"), which nobody can
+    act on. (Dagster's own cursor names: its daemon would do exactly this on its first iteration.)"""
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+    from dagster._daemon.auto_run_reexecution.event_log_consumer import DAGSTER_EVENT_TYPES, _create_cursor_key
+
+    instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    try:
+        keys = {_create_cursor_key(event_type) for event_type in DAGSTER_EVENT_TYPES}
+        missing = keys - set(instance.daemon_cursor_storage.get_cursor_values(keys))
+        if missing:
+            top = instance.event_log_storage.get_maximum_record_id() or 0
+            instance.daemon_cursor_storage.set_cursor_values({key: str(top) for key in missing})
+    finally:
+        instance.dispose()

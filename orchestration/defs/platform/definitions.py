@@ -1,5 +1,5 @@
-"""The AWS resources every domain uses, bound once for the whole code location (dbt's is bound by the dbt
-domain, ``defs/dbt/definitions.py``)."""
+"""The AWS resources every domain uses and the runs' logger, bound once for the whole code location (dbt's
+resource is bound by the dbt domain, ``defs/dbt/definitions.py``)."""
 
 
 import dagster as dg
@@ -15,10 +15,15 @@ from orchestration.defs.platform.resources import (
     StackResource,
 )
 
+# Runs log their events at INFO, not DEBUG (every step's start, every input loaded): the run's page in the UI
+# keeps every event whatever the level; a log file or CloudWatch stream gets what a person reads.
+CONSOLE = dg.colored_console_logger.configured({"log_level": "INFO"})
+
 
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
+        loggers={"console": CONSOLE},
         resources={
             "stack": StackResource(),
             "s3": S3ClientResource(),
