@@ -16,12 +16,16 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from infra.cli.logs import add_logs_command
 from infra.deploy.state import outputs_environment, read_outputs
 from infra.errors import WildrydesError
 from localaws.errors import LocalError, endpoint_not_running
 from localaws.settings import DEFAULT_HOST, DEFAULT_PORT, LocalSettings, default_data_dir
 from localaws.supervisor import lifeline, preflight, services, status_report
+from localaws.supervisor.console import Snapshot, for_terminal
 from localaws.supervisor.dagster_home import prepare_home
+from localaws.supervisor.dagster_status import latest_runs
+from localaws.supervisor.logs import BACKUPS, MAX_BYTES, Entry
 from localaws.supervisor.processes import Member, ProcessRecord, alive, members
 from localaws.supervisor.supervisor import Component, RunFiles, Supervisor, run_foreground, wait_until
 
@@ -52,6 +56,11 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
                          "Dagster has complete hours to work on (default 3; 0 loads none)")
     up.add_argument("--parameter", "-p", action="append", default=[], metavar="KEY=VALUE",
                     help="template parameter for the deploy at start (repeatable), e.g. TumblingWindowInSeconds=5")
+    up.add_argument("--verbose", "-v", action="store_true",
+                    help="print every line of every component (they always go to <data dir>/logs/)")
+    up.add_argument("--log-max-bytes", type=int, default=MAX_BYTES, metavar="BYTES",
+                    help=f"size at which a component's log file is rotated; {BACKUPS} older files are kept "
+                         f"(default {MAX_BYTES // 1024 // 1024} MiB)")
     up.set_defaults(func=_up)
 
     down = commands.add_parser("down", help="stop a running local platform (state is kept)",
@@ -69,6 +78,8 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("--watch", type=float, nargs="?", const=2.0, default=None, metavar="SECONDS",
                         help="refresh every SECONDS (default 2) until Ctrl-C")
     status.set_defaults(func=_status)
+
+    add_logs_command(commands)
 
     reset = commands.add_parser("reset", help="delete all local state (asks first)",
                                 description="Delete the data directory: streams, tables, buckets, catalog.")
@@ -89,6 +100,8 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 def _up(args: argparse.Namespace) -> int:
     settings = LocalSettings(data_dir=_data_dir(args), host=args.host, port=args.port)
+    console = for_terminal(sys.stdout, verbose=args.verbose)
+    dagster_url = None if args.no_dagster or args.no_deploy else f"http://{DEFAULT_HOST}:{args.dagster_port}"
     # Fail before anything starts, not after the deploy (checked again when each server is added).
     servers = () if args.no_deploy else ((not args.no_map, args.map_port, "--map-port"),
                                          (not args.no_dagster, args.dagster_port, "--dagster-port"))
@@ -103,10 +116,12 @@ def _up(args: argparse.Namespace) -> int:
             from infra.deploy.local import deploy_local
             from infra.deploy.template import parse_parameter_overrides
 
+            deploy_log = supervisor.log("deploy")
+            supervisor.say(f"deploying the stack (log: {deploy_log.path})")
             deploy_local(settings.data_dir, parse_parameter_overrides(args.parameter),
-                         out=lambda line: print(f"   deploy | {line}", flush=True))
+                         out=lambda line: deploy_log.write(Entry(time.time(), "deploy", "INFO", line)))
         if args.no_deploy:
-            _banner(settings, producing=None, map_url=None, dagster_url=None)
+            console.banner(_banner(settings, producing=None, map_url=None, dagster_url=None))
             return
         env = services.platform_env(settings, outputs_environment(read_outputs(settings.data_dir)))
         if not args.no_producer:
@@ -120,19 +135,25 @@ def _up(args: argparse.Namespace) -> int:
         if args.history_hours > 0 and not (settings.data_dir / services.HISTORY_MARKER).exists():
             history = services.history(settings, env, args.history_hours, args.unicorns)
             supervisor.add(history)
-        dagster_url = None
-        if not args.no_dagster:
+        if dagster_url:
             preflight.check_port_free(DEFAULT_HOST, args.dagster_port, "--dagster-port")
             home = prepare_home(settings.data_dir)
-            dagster_url = f"http://{DEFAULT_HOST}:{args.dagster_port}"
             supervisor.add(services.dagster_webserver(env, home, args.dagster_port))
             # The daemon's sensors start from the oldest archived hour they see: let the history land first.
             _after(history, supervisor, lambda: supervisor.add(services.dagster_daemon(env, home)))
-        _banner(settings, producing=None if args.no_producer else args.unicorns, map_url=map_url,
-                dagster_url=dagster_url, history_hours=args.history_hours if history else 0)
+        console.banner(_banner(settings, producing=None if args.no_producer else args.unicorns, map_url=map_url,
+                               dagster_url=dagster_url, history_hours=args.history_hours if history else 0))
 
-    run_foreground(settings, after_start, echo=lambda line: print(line, flush=True),
-                   reserved_ports=(args.map_port, args.dagster_port))
+    sqs = _sqs(settings.data_dir, settings.endpoint_url)
+
+    def status(supervisor: Supervisor) -> Snapshot:
+        outputs = (read_outputs(settings.data_dir) or {}).get("Outputs") or {}
+        mappings, deliveries, set_aside = status_report.compact(status_report.collect(settings.data_dir, outputs, sqs))
+        return Snapshot(processes=supervisor.process_views(), mappings=mappings, deliveries=deliveries,
+                        set_aside=set_aside, dagster=latest_runs(dagster_url) if dagster_url else [])
+
+    run_foreground(settings, after_start, console=console, reserved_ports=(args.map_port, args.dagster_port),
+                   status=status, log_max_bytes=args.log_max_bytes)
     return 0
 
 
@@ -146,13 +167,13 @@ def _after(oneshot: Component | None, supervisor: Supervisor, then: Callable[[],
             try:
                 then()
             except LocalError as error:
-                print(f"supervisor | {error}", flush=True)
+                supervisor.say(str(error), "ERROR")
 
     threading.Thread(target=wait, daemon=True).start()
 
 
 def _banner(settings: LocalSettings, producing: int | None, map_url: str | None, dagster_url: str | None,
-            history_hours: int = 0) -> None:
+            history_hours: int = 0) -> list[str]:
     lines = [
         "",
         "Wild Rydes local platform is up",
@@ -164,12 +185,13 @@ def _banner(settings: LocalSettings, producing: int | None, map_url: str | None,
            f"{settings.data_dir / 'logs' / 'history.log'}); the Dagster daemon starts when it is in"]
           if history_hours else []),
         f"  data directory   {settings.data_dir}",
+        f"  logs             {settings.data_dir / 'logs'}   (`wildrydes local logs -f`, `--level warning`)",
         *([f"  producer         {producing} unicorns -> Kinesis 'wildrydes'; per-minute aggregates in DynamoDB: "
            "`wildrydes aggregates --unicorn Shadowfax`"] if producing else []),
         "  stop             Ctrl-C, or `wildrydes local down`",
         "",
     ]
-    print("\n".join(lines), flush=True)
+    return lines
 
 
 def _running(data_dir: Path) -> dict | None:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from localaws.supervisor.logs import Entry
 from localaws.supervisor.processes import Member, ProcessRecord, members, stop_pids
 
 # Stopped in this order: what uses the endpoint, then the endpoint's servers, then the backends with state.
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, signal.SIG_IGN)
 
     def log(line: str) -> None:
-        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} lifeline | {line}", flush=True)
+        print(Entry(time.time(), "lifeline", "INFO", line).line(), flush=True)
 
     supervisor = os.getppid()
     log(f"watching the supervisor (pid {supervisor}) of run {args.run_id}")

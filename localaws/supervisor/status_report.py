@@ -88,3 +88,18 @@ def render(report: dict[str, Any]) -> list[str]:
         shown = f"{queue['messages']:,} messages" if "messages" in queue else f"unknown ({queue['error']})"
         lines.append(f"  {label:<32} {queue['queue']:<30} {shown}")
     return lines
+
+
+def compact(report: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """The report in short lines for the console: mappings, delivery streams, what was set aside."""
+    mappings = [f"{m['function']}: lag {m['lag_ms'] / 1000:,.1f} s, {m['records_processed']:,} processed"
+                + (f", {m['errors']:,} errors" if m["errors"] else "")
+                for m in ((report.get("lambda") or {}).get("mappings") or {}).values()]
+    deliveries = []
+    for name, d in ((report.get("firehose") or {}).get("streams") or {}).items():
+        lag = max((s.get("lag_ms", 0) for s in d.get("shards", {}).values() if not s.get("finished")), default=0)
+        deliveries.append(f"{name}: lag {lag / 1000:,.1f} s, {d.get('records_delivered', 0):,} delivered"
+                          + (f", {d['records_failed']:,} to the error prefix" if d.get("records_failed") else ""))
+    set_aside = [f"{label.split(' (')[0]} {queue['messages']:,}" for label, queue in report.get("queues", {}).items()
+                 if queue.get("messages")]
+    return mappings, deliveries, set_aside

@@ -1,8 +1,9 @@
 """`wildrydes local up`: starts every process of the local platform, keeps them running, stops them.
 
-Each component is a child process whose output goes to ``<data dir>/logs/<name>.log`` and, prefixed
-with its name, to the terminal. A component that dies is restarted with backoff. SIGINT/SIGTERM stop
-the components in reverse order (the moto host snapshots its state on the way out).
+Each component is a child process whose output goes to ``<data dir>/logs/<name>.log`` (``logs.py``: stamped,
+levelled, rotated) and to the console (``console.py``), which decides what the terminal shows. A component
+that dies is restarted with backoff. SIGINT/SIGTERM/SIGHUP stop the components in reverse order (the moto
+host snapshots its state on the way out).
 
 Nothing outlives the supervisor: every process it starts, and everything those start, carries the run's
 id, and the lifeline (``lifeline.py``, started first) stops them all when the supervisor dies, however it
@@ -34,6 +35,8 @@ import psutil
 from localaws.errors import LocalError
 from localaws.settings import LOCAL_ACCOUNT_ID, REPO_ROOT, LocalSettings
 from localaws.supervisor import lifeline, preflight
+from localaws.supervisor.console import Console, PlainConsole, ProcessView, Snapshot
+from localaws.supervisor.logs import MAX_BYTES, Entry, RotatingLog, classify, parse, strip_ansi
 from localaws.supervisor.processes import COMPONENT_VAR, DATA_DIR_VAR, RUN_ID_VAR, ProcessRecord
 
 STOP_TIMEOUT_S = 20.0
@@ -121,11 +124,13 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
 
 
 class Supervisor:
-    def __init__(self, settings: LocalSettings, echo: Callable[[str], None] = print,
-                 reserved_ports: Collection[int] = ()) -> None:
+    def __init__(self, settings: LocalSettings, console: Console | None = None,
+                 reserved_ports: Collection[int] = (), log_max_bytes: int = MAX_BYTES) -> None:
         self.settings = settings
         self.reserved_ports = {settings.port, *reserved_ports}  # the public servers' ports: not for backends
-        self.echo = echo
+        self.console = console or PlainConsole(sys.stdout)
+        self.log_max_bytes = log_max_bytes
+        self._logs: dict[str, RotatingLog] = {}
         self.components: list[Component] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()  # no component is launched while (or after) the platform stops
@@ -136,6 +141,22 @@ class Supervisor:
         self.run_id = uuid.uuid4().hex
         self.guardian: subprocess.Popen[bytes] | None = None
         self._lifeline_fd: int | None = None  # the pipe's write end: closed by the kernel when this process dies
+
+    # ---- logs ----------------------------------------------------------------------------
+    def log(self, component: str) -> RotatingLog:
+        """The log file of a component (or of the supervisor itself, or the deploy), opened once."""
+        if component not in self._logs:
+            self.logs_dir.mkdir(parents=True, exist_ok=True)
+            self._logs[component] = RotatingLog(self.logs_dir / f"{component}.log", self.log_max_bytes)
+        return self._logs[component]
+
+    def emit(self, entry: Entry) -> None:
+        self.log(entry.component).write(entry)
+        self.console.line(entry)
+
+    def say(self, text: str, level: str = "INFO") -> None:
+        """A message of the supervisor's own: to its log and to the console."""
+        self.emit(Entry(time.time(), "supervisor", level, text))
 
     # ---- component definitions -----------------------------------------------------------
     def plan(self) -> list[Component]:
@@ -181,6 +202,8 @@ class Supervisor:
         try:
             self._clear_previous_run(self.run_files.read())
             self.logs_dir.mkdir(parents=True, exist_ok=True)
+            self.say(f"starting the local platform in {self.settings.data_dir} (each component's log: "
+                     f"{self.logs_dir}/<component>.log)")
             self._start_lifeline()
             self.record(starting=True)
             preflight.check_port_free(self.settings.host, self.settings.port)
@@ -205,14 +228,14 @@ class Supervisor:
         stopped = lifeline.sweep(previous["run_id"], lifeline.recorded_processes(previous))
         pid = previous.get("pid", "?")
         if stopped:
-            self.echo(f"supervisor | the previous run (pid {pid}) did not stop cleanly: stopped "
+            self.say(f"the previous run (pid {pid}) did not stop cleanly: stopped "
                       f"{lifeline.summary(stopped)} it left running")
         elif previous.get("ended"):
             count = len(previous["ended"].get("stopped", []))
-            self.echo(f"supervisor | the previous run (pid {pid}) ended without a clean stop; its lifeline "
+            self.say(f"the previous run (pid {pid}) ended without a clean stop; its lifeline "
                       f"stopped its {count} processes")
         else:
-            self.echo(f"supervisor | the previous run (pid {pid}) ended without a clean stop; nothing of it was "
+            self.say(f"the previous run (pid {pid}) ended without a clean stop; nothing of it was "
                       "left running")
 
     def _start_lifeline(self) -> None:
@@ -236,7 +259,7 @@ class Supervisor:
             try:
                 self.guardian.wait(lifeline.GRACE_S * len(lifeline.TIERS) + 10)
             except subprocess.TimeoutExpired:
-                self.echo("supervisor | the lifeline did not finish; see " + str(self.logs_dir / "lifeline.log"))
+                self.say("the lifeline did not finish; see " + str(self.logs_dir / "lifeline.log"), "WARNING")
 
     def record(self, starting: bool = False) -> None:
         me = ProcessRecord.of(os.getpid(), psutil.Process().cmdline())
@@ -284,11 +307,13 @@ class Supervisor:
 
     def _pump(self, component: Component, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None
-        with (self.logs_dir / f"{component.name}.log").open("ab") as log_file:
-            for line in process.stdout:
-                log_file.write(line)
-                log_file.flush()
-                self.echo(f"{component.name:>9} | {line.decode('utf-8', 'replace').rstrip()}")
+        level = "INFO"
+        for raw in process.stdout:
+            text = strip_ansi(raw.decode("utf-8", "replace").rstrip())
+            if not text.strip():
+                continue
+            level, continued = classify(text, level)
+            self.emit(Entry(time.time(), component.name, level, text, continued))
 
     def _wait_ready(self, component: Component) -> None:
         def ready() -> bool:
@@ -317,7 +342,7 @@ class Supervisor:
         """Block until asked to stop, restarting components that die."""
         while not self.stopping.wait(0.5):
             if self.guardian is not None and self.guardian.poll() is not None:
-                self.echo(f"supervisor | the lifeline exited with {self.guardian.returncode}; starting a new one")
+                self.say(f"the lifeline exited with {self.guardian.returncode}; starting a new one", "WARNING")
                 self._start_lifeline()
                 self.record()
             for component in self.components:
@@ -327,14 +352,14 @@ class Supervisor:
                 if component.oneshot:
                     component.finished = True
                     outcome = "finished" if process.returncode == 0 else f"failed with exit code {process.returncode}"
-                    self.echo(f"supervisor | {component.name} {outcome}; its log: "
-                              f"{self.logs_dir / (component.name + '.log')}")
+                    self.say(f"{component.name} {outcome}; its log: {self.logs_dir / (component.name + '.log')}",
+                             "INFO" if process.returncode == 0 else "ERROR")
                     self.record()
                     continue
                 uptime = time.monotonic() - component.started_at
                 backoff = 0.0 if uptime > 30 else min(10.0, 0.5 * 2 ** component.restarts)
-                self.echo(f"supervisor | {component.name} exited with {process.returncode}; "
-                          f"restarting in {backoff:.1f}s")
+                self.say(f"{component.name} exited with {process.returncode}; restarting in {backoff:.1f}s "
+                         f"(its log: {self.logs_dir / (component.name + '.log')})", "WARNING")
                 if self.stopping.wait(backoff):
                     return
                 with self._lock:
@@ -345,7 +370,7 @@ class Supervisor:
                 try:
                     self._wait_ready(component)
                 except LocalError as error:
-                    self.echo(f"supervisor | {error}")
+                    self.say(str(error), "ERROR")
                 self.record()
 
     def stop(self) -> None:
@@ -355,15 +380,40 @@ class Supervisor:
             process = component.process
             if process is None or process.poll() is not None:
                 continue
-            process.terminate()
+            # The whole process group (each component leads its own session): a Dagster daemon's run workers
+            # and their dbt, the Lambda runtime's workers stop with it, not after the endpoint they talk to.
+            _signal_group(process, signal.SIGTERM)
             try:
                 process.wait(STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
-                self.echo(f"supervisor | {component.name} did not stop in {STOP_TIMEOUT_S:.0f}s; killing it")
-                process.kill()
+                self.say(f"{component.name} did not stop in {STOP_TIMEOUT_S:.0f}s; killing it", "WARNING")
+                _signal_group(process, signal.SIGKILL)
                 process.wait()
         self._stop_lifeline()
         self.run_files.release()
+
+    def process_views(self) -> list[ProcessView]:
+        views = []
+        for component in list(self.components):
+            process = component.process
+            code = process.poll() if process else None
+            if code is None and process is not None:
+                state = "running"
+            elif component.oneshot:
+                state = "finished" if code == 0 else f"failed (exit {code})"
+            else:
+                state = "restarting"
+            views.append(ProcessView(component.name, process.pid if process else None, state, component.restarts))
+        return views
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        process.send_signal(sig)
 
 
 def _last_line(log: Path) -> str:
@@ -374,7 +424,10 @@ def _last_line(log: Path) -> str:
             lines = [line.strip() for line in handle.read().decode("utf-8", "replace").splitlines() if line.strip()]
     except OSError:
         return ""
-    return lines[-1][:200] if lines else ""
+    if not lines:
+        return ""
+    entry = parse(log.stem, lines[-1])
+    return (entry.text if entry else lines[-1])[:200]
 
 
 def _listening(component: Component) -> bool:
@@ -387,8 +440,10 @@ def _listening(component: Component) -> bool:
 
 
 def run_foreground(settings: LocalSettings, after_start: Callable[[Supervisor], None] | None = None,
-                   echo: Callable[[str], None] = print, reserved_ports: Collection[int] = ()) -> None:
-    supervisor = Supervisor(settings, echo, reserved_ports)
+                   console: Console | None = None, reserved_ports: Collection[int] = (),
+                   status: Callable[[Supervisor], Snapshot] | None = None, log_max_bytes: int = MAX_BYTES) -> None:
+    """Start, run until a signal, stop. ``status`` gathers what the console's status shows."""
+    supervisor = Supervisor(settings, console, reserved_ports, log_max_bytes)
 
     def on_signal(signum: int, frame: Any) -> None:
         supervisor.stopping.set()
@@ -396,15 +451,24 @@ def run_foreground(settings: LocalSettings, after_start: Callable[[Supervisor], 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGHUP, on_signal)  # the terminal closed: stop cleanly rather than die
+    shown = threading.Event()
+    status_thread = threading.Thread(target=supervisor.console.run, name="console", daemon=True,
+                                     args=(lambda: status(supervisor), shown)) if status is not None else None
     supervisor.start()
     try:
         if after_start and not supervisor.stopping.is_set():
             after_start(supervisor)
         supervisor.ready = True
         supervisor.record()
+        if status_thread is not None:
+            status_thread.start()
         if not supervisor.stopping.is_set():
             supervisor.watch()
     finally:
-        echo("supervisor | stopping")
+        shown.set()
+        if status_thread is not None and status_thread.is_alive():
+            status_thread.join(5)
+        supervisor.console.close()
+        supervisor.say("stopping")
         supervisor.stop()
-        echo("supervisor | stopped; state kept in " + str(settings.data_dir))
+        supervisor.say("stopped; state kept in " + str(settings.data_dir))
