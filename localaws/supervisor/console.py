@@ -176,6 +176,7 @@ class LiveConsole(Console):
         from rich.console import Group
         from rich.panel import Panel
         from rich.table import Table
+        from rich.text import Text
 
         processes = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
         for column in ("process", "state", "pid", "restarts", "last warning or error"):
@@ -188,11 +189,12 @@ class LiveConsole(Console):
         flows = [*(["producer      " + status.producer] if status.producer else []),
                  *status.mappings, *status.deliveries,
                  "set aside     " + (", ".join(status.set_aside) or "nothing")]
-        parts: list[Any] = [processes, "", *flows]
+        parts: list[Any] = [processes, "", *(Text(flow, no_wrap=True, overflow="ellipsis") for flow in flows)]
         if status.dagster:
-            parts += ["", "[bold]Dagster[/]", *status.dagster]
+            parts += ["", Text("Dagster", style="bold"),
+                      *(Text(run, no_wrap=True, overflow="ellipsis") for run in status.dagster)]
         if self.messages:
-            parts += ["", *self.messages]
+            parts += ["", *(Text(message, no_wrap=True, overflow="ellipsis") for message in self.messages)]
         return Panel(Group(*parts), title="Wild Rydes local platform", subtitle="Ctrl-C stops it",
                      border_style="blue")
 
