@@ -7,6 +7,8 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 NODE_MODULES := localaws/node/node_modules/.package-lock.json
 MAP_MODULES := streaming/map/node_modules/.package-lock.json
+MAP_SITE := streaming/map/site/index.html
+MAP_SOURCES := $(shell find streaming/map/src streaming/map/static -type f) streaming/map/build.mjs
 LINT_VENV := infra/lint/.venv
 CHROMIUM := /usr/bin/chromium
 
@@ -25,7 +27,7 @@ test: install $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-install: $(VENV)/.synced $(NODE_MODULES) $(MAP_MODULES) $(LINT_VENV)/.synced
+install: $(VENV)/.synced $(NODE_MODULES) $(MAP_MODULES) $(MAP_SITE) $(LINT_VENV)/.synced
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -52,9 +54,12 @@ $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "the browser tests need Chromium at $(CHROMIUM) (Debian: apt-get install chromium)"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-# The map's bundle is committed; these are for its JS tests and the bundle-is-current check.
+# The live map's packages (esbuild, Leaflet, the AWS SDK) and its bundle, built from src/ and static/.
 $(MAP_MODULES): streaming/map/package.json streaming/map/package-lock.json $(NODE_MODULES)
 	npm ci --prefix streaming/map --no-audit --no-fund
+
+$(MAP_SITE): $(MAP_MODULES) $(MAP_SOURCES)
+	cd streaming/map && node build.mjs
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -183,7 +183,8 @@ def test_javascript_unit_tests_pass() -> None:
     assert re.search(r"pass [1-9]", result.stdout)
 
 
-def test_committed_bundle_matches_its_sources() -> None:
+def test_the_served_bundle_matches_its_sources() -> None:
+    """`make install` builds site/ from src/ and static/; a rebuild gives the same files (nothing stale)."""
     result = _node("build.mjs", "--check")
     assert result.returncode == 0, result.stderr or result.stdout
     assert (SITE_DIR / "index.html").is_file()

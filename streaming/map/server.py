@@ -104,8 +104,8 @@ class MapHandler(BaseHTTPRequestHandler):
 
 def make_server(host: str, port: int, config_source: ConfigSource, site_dir: Path = SITE_DIR) -> ThreadingHTTPServer:
     if not (site_dir / "index.html").is_file():
-        raise MapError(f"the map is not built ({site_dir / 'index.html'} is missing): "
-                             "run `npm ci && npm run build` in streaming/map")
+        raise MapError(f"the map is not built ({site_dir / 'index.html'} is missing): run `make install` "
+                       "(or `npm ci && npm run build` in streaming/map)")
     handler = type("BoundMapHandler", (MapHandler,), {"config_source": staticmethod(config_source),
                                                       "site_dir": site_dir})
     try:
