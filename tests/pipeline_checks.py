@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from localaws.supervisor.processes import alive
 from tests.aggregation_oracle import actual_items, expected_items, read_stream
 from tests.stack import WILDRYDES, LocalStack
 
@@ -27,6 +28,18 @@ def wait_for(what: str, condition: Callable[[], Any], timeout: float, stack: Loc
             return value
         time.sleep(0.25)
     raise AssertionError(f"{what} not within {timeout:.0f}s; stack log:\n{stack.log_tail(5000)}")
+
+
+def replacement(pid: int, current: Callable[[], int | None], timeout: float = 60.0) -> int | None:
+    """After a kill of ``pid``: the pid of the process that replaced it, once ``pid`` was seen gone (a zombie counts
+    as gone) and ``current()`` named another process seen running; None if that was not seen within the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = current()
+        if not alive(pid) and new is not None and new != pid and alive(new):
+            return new
+        time.sleep(0.1)
+    return None
 
 
 def produce(stack: LocalStack, seed: int, seconds: float, unicorns: int = 8, rate: float = 5) -> subprocess.Popen[str]:

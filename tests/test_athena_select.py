@@ -334,11 +334,22 @@ def test_no_sql_reaches_files_urls_or_extensions(client: Any, archive: Any, sql:
 # ---------------------------------------------------------------------------------------------
 # the rest of the API
 # ---------------------------------------------------------------------------------------------
+def wait_until_running(client: Any, query_id: str, timeout: float = 30.0) -> None:
+    """Until the engine has started the query (it leaves QUEUED); it must then be RUNNING, not already finished."""
+    deadline = time.monotonic() + timeout
+    state = "QUEUED"
+    while state == "QUEUED" and time.monotonic() < deadline:
+        state = client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]["State"]
+        if state == "QUEUED":
+            time.sleep(0.05)
+    assert state == "RUNNING", f"query {query_id} is {state} after waiting for it to run"
+
+
 def test_stop_batch_get_list_and_idempotency(client: Any, archive: Any) -> None:
     slow = client.start_query_execution(
         QueryString="SELECT count(*) FROM unicorn_status a CROSS JOIN unicorn_status b CROSS JOIN unicorn_status c",
         QueryExecutionContext={"Database": DATABASE}, WorkGroup=WORKGROUP)["QueryExecutionId"]
-    time.sleep(0.5)
+    wait_until_running(client, slow)
     client.stop_query_execution(QueryExecutionId=slow)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -388,13 +399,14 @@ def _supervised_engine_pid(athena: AthenaStack) -> int | None:
         return None
 
 
+@pytest.mark.faults
 def test_state_survives_an_engine_kill(athena: AthenaStack, client: Any, archive: Any) -> None:
     """kill -9 while a query runs: after the restart the old ids still answer, the running one FAILED."""
     done = run_query(client, "SELECT count(*) FROM unicorn_status")
     running = client.start_query_execution(
         QueryString="SELECT count(*) FROM unicorn_status a CROSS JOIN unicorn_status b CROSS JOIN unicorn_status c",
         QueryExecutionContext={"Database": DATABASE}, WorkGroup=WORKGROUP)["QueryExecutionId"]
-    time.sleep(0.5)
+    wait_until_running(client, running)
     if athena.engine is not None:
         stop_engine(athena.engine, signal.SIGKILL)
         process, url = start_engine(athena.stack, athena.engine_log or Path("/dev/null"))

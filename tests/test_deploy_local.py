@@ -73,6 +73,7 @@ def results(report: DeployReport) -> dict[str, str]:
     return {r.logical_id: r.action for r in report.results}
 
 
+@pytest.mark.faults
 # ---------------------------------------------------------------------------------- deploy, repair
 def test_a_deploy_killed_half_way_is_completed_by_the_next(first: tuple[list[str], DeployReport],
                                                            stack: LocalStack) -> None:

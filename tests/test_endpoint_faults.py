@@ -192,6 +192,7 @@ RENDERED = [
 ]
 
 
+@pytest.mark.faults
 @pytest.mark.parametrize(("service", "operation", "error", "status", "http", "code", "retryable"), RENDERED,
                          ids=[f"{r[0]}-{r[5]}" for r in RENDERED])
 def test_injected_errors_are_what_boto3_expects(endpoint: LocalStack, service: str, operation: str, error: str,
@@ -217,6 +218,7 @@ def test_injected_errors_are_what_boto3_expects(endpoint: LocalStack, service: s
         assert (state["injected"], state["active"]) == (2, False)
 
 
+@pytest.mark.faults
 def test_legacy_retry_mode_retries_throughput_and_slowdown(endpoint: LocalStack) -> None:
     """Legacy mode is what a plain boto3.client() uses (the producer's and the handlers' clients)."""
     kinesis = client(endpoint, "kinesis", "legacy", 5)
@@ -231,6 +233,7 @@ def test_legacy_retry_mode_retries_throughput_and_slowdown(endpoint: LocalStack)
     assert state["totals"]["s3 PutObject 503 SlowDown"] >= 2
 
 
+@pytest.mark.faults
 def test_delays_slow_only_the_matching_calls(endpoint: LocalStack) -> None:
     kinesis = endpoint.client("kinesis")
     add_rule(endpoint, service="kinesis", operation="DescribeStreamSummary", delay_ms=600, count=1)
@@ -243,6 +246,7 @@ def test_delays_slow_only_the_matching_calls(endpoint: LocalStack) -> None:
     assert time.monotonic() - started < 0.6
 
 
+@pytest.mark.faults
 def test_failed_entries_are_not_written_and_a_retrying_writer_writes_each_once(endpoint: LocalStack) -> None:
     kinesis, dynamodb = endpoint.client("kinesis"), endpoint.client("dynamodb")
     shard = kinesis.list_shards(StreamName=PROBE)["Shards"][0]["ShardId"]
@@ -278,6 +282,7 @@ def test_failed_entries_are_not_written_and_a_retrying_writer_writes_each_once(e
         assert (item is None) == (f"batch-{i}" in keys)
 
 
+@pytest.mark.faults
 def test_the_producer_outlasts_the_sdks_retries_and_fails_loudly_on_a_fatal_error(endpoint: LocalStack) -> None:
     kinesis, stream = endpoint.client("kinesis"), "faults-producer"
     if stream not in kinesis.list_streams()["StreamNames"]:
@@ -303,6 +308,7 @@ def test_the_producer_outlasts_the_sdks_retries_and_fails_loudly_on_a_fatal_erro
     assert len(read_stream(kinesis, stream)) == 200  # and it did not write some of them behind the caller's back
 
 
+@pytest.mark.faults
 def test_admin_api_validates_lists_and_removes(endpoint: LocalStack) -> None:
     status, body = admin(endpoint, "POST", payload={"service": "s3", "error": "ProvisionedThroughputExceededException"})
     assert status == 400 and "Kinesis and DynamoDB" in body["error"]
@@ -324,6 +330,7 @@ def test_admin_api_validates_lists_and_removes(endpoint: LocalStack) -> None:
     assert status == 403
 
 
+@pytest.mark.faults
 def test_cli_adds_lists_and_clears(endpoint: LocalStack) -> None:
     result = endpoint.cli("local", "faults", "add", "--service", "kinesis", "--operation", "PutRecord",
                           "--error", "ProvisionedThroughputExceededException", "--probability", "1", "--count", "1")
@@ -376,6 +383,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
                               "--parameter", "ArchiveBufferIntervalSeconds=2", "--parameter", "ArchiveBufferSizeMB=1"])
 
 
+@pytest.mark.faults
 def test_under_injected_faults_nothing_is_lost(platform: LocalStack) -> None:
     # The archive's processor buffers 60 s by default; shortened as an operator would (a new stream version).
     version = set_destination(platform.client("firehose"), ARCHIVE_STREAM, processor_interval_s=1)

@@ -13,7 +13,6 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,9 +26,11 @@ from tests.firehose_helpers import (
     set_destination,
     wait_for_version,
 )
+from tests.pipeline_checks import replacement, wait_for
 from tests.stack import LocalStack, started_stack
 
 BUFFER_INTERVAL_S = 2
+SHARD = "shardId-000000000000"
 MIB = 1024 * 1024
 KEY = re.compile(r"raw/dt=(\d{4}-\d{2}-\d{2})/hour=(\d{2})/wildrydes-archive-(\d+)-"
                  r"(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})-[0-9a-f-]{36}")
@@ -149,6 +150,7 @@ def test_bad_records_go_to_the_processing_failed_prefix_with_their_reason(
         assert {"attemptsMade", "arrivalTimestamp", "attemptEndingTimestamp"} <= set(document)
 
 
+@pytest.mark.faults
 def test_sigkill_at_random_moments_loses_no_acknowledged_record(stack: LocalStack, archive: Archive,
                                                                firehose: FirehoseProcess) -> None:
     acknowledged: list[str] = []
@@ -159,22 +161,32 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_record(stack: LocalStac
             for batch in range(20):
                 acknowledged.extend(put(stack, [record("Kill-Unicorn", batch * 100 + i) for i in range(100)],
                                         "Kill-Unicorn"))
-                time.sleep(0.25)
+                time.sleep(0.25)  # paced: the kills fall among the batches
         except BaseException as error:  # reported by the test thread
             failures.append(error)
 
     producer = threading.Thread(target=produce)
     producer.start()
     rng = random.Random(7)
-    kills = 0
-    while producer.is_alive() or kills < 4:
-        time.sleep(rng.uniform(0.6, 1.8))
-        if firehose.pid() is not None:
-            firehose.kill(signal.SIGKILL)
-            kills += 1
+    attempts = 0
+    restarts: list[tuple[int, int, bool]] = []  # (killed pid, pid of its replacement, while producing), as seen
+    while producer.is_alive() or attempts < 4:
+        time.sleep(rng.uniform(0.6, 1.8))  # a random moment of the delivery
+        pid = firehose.pid()
+        if pid is None:
+            continue
+        producing = producer.is_alive()
+        firehose.kill(signal.SIGKILL)
+        attempts += 1
+        new_pid = replacement(pid, firehose.pid)
+        if new_pid is not None:
+            restarts.append((pid, new_pid, producing))
     producer.join()
     assert not failures
-    assert kills >= 4
+    # every kill took effect: the killed process was seen gone and a new one running in its place
+    assert len(restarts) == attempts, f"{attempts - len(restarts)} of {attempts} kills not seen to restart the " \
+                                      f"firehose: {restarts}; log:\n{firehose.log_tail()}"
+    assert any(producing for _, _, producing in restarts), "no kill fell while records were being written"
 
     rows = archive.wait_for("raw/", set(acknowledged), timeout=45)
     by_sequence: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -186,28 +198,31 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_record(stack: LocalStac
         assert all(copy == copies[0] for copy in copies)
 
 
-def test_sigterm_stops_promptly_and_nothing_buffered_is_lost(stack: LocalStack, archive: Archive,
-                                                             firehose: FirehoseProcess) -> None:
-    sequence_numbers = set(put(stack, [record("Term-Unicorn", i) for i in range(50)], "Term-Unicorn"))
-    time.sleep(1.5)  # read and transformed, waiting in a buffer
-    took = firehose.kill(signal.SIGTERM)
-    assert took < 5.0
-    rows = archive.wait_for("raw/", sequence_numbers, timeout=30)
-    assert {r["sequencenumber"] for _, r in rows} == sequence_numbers
+def firehose_status(stack: LocalStack, firehose: FirehoseProcess, written_after: float) -> dict[str, Any] | None:
+    """The archive stream's entry of ``status.json`` if the running process wrote it after ``written_after``
+    (``time.time()``), with the file's ``updated_at``; else None."""
+    try:
+        status = json.loads((stack.data_dir / "firehose" / "status.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if status.get("pid") != firehose.pid() or status["updated_at"] <= written_after:
+        return None
+    stream = status["streams"].get(ARCHIVE_STREAM)
+    return {**stream, "updated_at": status["updated_at"]} if stream and "shards" in stream else None
 
 
-def test_status_summary(stack: LocalStack, firehose: FirehoseProcess) -> None:
-    path = Path(stack.data_dir) / "firehose" / "status.json"
-    deadline = time.monotonic() + 10
-    while True:
-        status = json.loads(path.read_text())
-        archive_status = status["streams"][ARCHIVE_STREAM]
-        if archive_status["records_delivered"] > 0 or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert archive_status["records_read"] >= archive_status["records_delivered"] > 0
-    assert archive_status["shards"]["shardId-000000000000"]["lag_ms"] >= 0
-    assert status["updated_at"] > datetime.now(UTC).timestamp() - 30
+def all_in_s3(stack: LocalStack, firehose: FirehoseProcess) -> tuple[str, dict[str, Any]]:
+    """Waits until every record of the stream is in S3 (the shard's checkpoint is the stream's last record, nothing
+    is buffered); returns that sequence number and the status saying so."""
+    tip = max(read_stream(stack.client("kinesis"), "wildrydes"), key=int)
+    asked = time.time()
+
+    def delivered() -> dict[str, Any] | None:
+        status = firehose_status(stack, firehose, asked)
+        return status if status and status["shards"][SHARD]["checkpoint"] == tip \
+            and status["records_buffered"] == 0 else None
+
+    return tip, wait_for("every record of the stream in S3", delivered, 60, stack)
 
 
 LONG_INTERVAL_S = 8
@@ -215,11 +230,82 @@ LONG_INTERVAL_S = 8
 
 @pytest.fixture(scope="module")
 def long_interval(stack: LocalStack, firehose: FirehoseProcess) -> int:
-    """BufferingHints IntervalInSeconds raised for the buffering tests (the module's last ones), so
-    that size, not time, cuts a burst even on a slow machine, and a trickle visibly waits."""
+    """BufferingHints IntervalInSeconds raised for the tests from the SIGTERM one on (the module's last ones):
+    records visibly wait in a buffer (status.json is written every 2 s), size, not time, cuts a burst even on a
+    slow machine, and a trickle visibly waits."""
     version = set_destination(stack.client("firehose"), ARCHIVE_STREAM, buffer_interval_s=LONG_INTERVAL_S)
     wait_for_version(stack.data_dir, ARCHIVE_STREAM, version)
     return LONG_INTERVAL_S
+
+
+@pytest.mark.faults
+def test_sigterm_stops_promptly_and_nothing_buffered_is_lost(stack: LocalStack, archive: Archive,
+                                                             firehose: FirehoseProcess, long_interval: int) -> None:
+    tip, _ = all_in_s3(stack, firehose)
+    sequence_numbers = set(put(stack, [record("Term-Unicorn", i) for i in range(50)], "Term-Unicorn"))
+    put_at = time.time()
+
+    def buffered() -> dict[str, Any] | None:  # read and transformed, waiting in a buffer, not in S3
+        status = firehose_status(stack, firehose, put_at)
+        return status if status and status["records_buffered"] == 50 \
+            and status["shards"][SHARD]["checkpoint"] == tip else None
+
+    wait_for("the 50 records waiting in a buffer, not yet in S3", buffered, long_interval, stack)
+    took = firehose.kill(signal.SIGTERM)
+    assert took < 5.0
+    rows = archive.wait_for("raw/", sequence_numbers, timeout=30 + long_interval)
+    assert {r["sequencenumber"] for _, r in rows} == sequence_numbers
+
+
+def test_status_summary(stack: LocalStack, firehose: FirehoseProcess) -> None:
+    asked = time.time()
+
+    def counted() -> dict[str, Any] | None:
+        status = firehose_status(stack, firehose, asked)
+        return status if status and status["records_delivered"] > 0 else None
+
+    status = wait_for("a fresh status.json counting delivered records", counted, 30, stack)
+    assert status["records_read"] >= status["records_delivered"] > 0
+    assert status["version"] and status["source"] == "wildrydes" and not status["problem"]
+    assert status["updated_at"] > datetime.now(UTC).timestamp() - 30
+
+
+def test_status_lag_is_the_age_of_the_oldest_record_not_yet_in_s3(stack: LocalStack, archive: Archive,
+                                                                  firehose: FirehoseProcess,
+                                                                  long_interval: int) -> None:
+    """Records held in the buffer for its interval: the shard's lag is their age while they wait, and falls back
+    to MillisBehindLatest (0 at the stream's tip) once they are in S3."""
+    tip, idle = all_in_s3(stack, firehose)
+    assert idle["shards"][SHARD]["lag_ms"] == 0, idle
+
+    put_started = time.time()
+    sequence_numbers = put(stack, [record("Lag-Unicorn", i) for i in range(20)], "Lag-Unicorn")
+    put_ended = time.time()
+
+    def waited() -> dict[str, Any] | None:  # a status written 3 s or more after the put, the records still waiting
+        status = firehose_status(stack, firehose, put_ended + 3)
+        return status if status and status["records_buffered"] == 20 \
+            and status["shards"][SHARD]["checkpoint"] == tip else None
+
+    held = wait_for("a status 3 s after the put with the records still buffered", waited, long_interval, stack)
+    lag = held["shards"][SHARD]["lag_ms"]
+    # the age of the oldest of them when the status was written: arrived between put_started and put_ended
+    # (a status takes a moment to write: its updated_at is a little after the instant the lag was computed)
+    at_least = (held["updated_at"] - put_ended) * 1000 - 500
+    at_most = (held["updated_at"] - put_started) * 1000 + 5
+    assert at_least <= lag <= at_most, (lag, at_least, at_most)
+    assert lag >= 2500
+
+    rows = archive.wait_for("raw/", set(sequence_numbers), timeout=15 + long_interval)
+    assert {r["sequencenumber"] for _, r in rows} == set(sequence_numbers)
+    last, seen = max(sequence_numbers, key=int), time.time()
+
+    def checkpointed() -> dict[str, Any] | None:
+        status = firehose_status(stack, firehose, seen)
+        return status if status and status["shards"][SHARD]["checkpoint"] == last else None
+
+    after = wait_for("a status with the records checkpointed", checkpointed, 15, stack)
+    assert after["shards"][SHARD]["lag_ms"] == 0, after
 
 
 def test_size_buffering_cuts_several_objects_of_at_most_the_buffer_size(stack: LocalStack, archive: Archive,

@@ -88,6 +88,21 @@ class Deployment:
         with sqlite3.connect(path) as db:
             return db.execute("SELECT 1 FROM checkpoint WHERE mapping = ?", (mapping,)).fetchone() is not None
 
+    def first_seen(self, mapping: str) -> float:
+        """When the runtime first saw the mapping's shard (what StartingPosition LATEST starts from)."""
+        with sqlite3.connect(self.stack.data_dir / "lambda" / "checkpoints.sqlite") as db:
+            [(first_seen,)] = db.execute("SELECT first_seen FROM checkpoint WHERE mapping = ?", (mapping,)).fetchall()
+        return float(first_seen)
+
+    def arrival(self, payload: str) -> float:
+        """The ApproximateArrivalTimestamp (epoch seconds) of the record holding this payload."""
+        shard = self.kinesis.list_shards(StreamName=self.name)["Shards"][0]["ShardId"]
+        iterator = self.kinesis.get_shard_iterator(StreamName=self.name, ShardId=shard,
+                                                   ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = self.kinesis.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+        [arrival] = [r["ApproximateArrivalTimestamp"].timestamp() for r in records if r["Data"] == payload.encode()]
+        return arrival
+
     def seen(self) -> list[dict[str, Any]]:
         return read_lines(self.out)
 
@@ -143,9 +158,11 @@ def test_starting_position_latest_skips_older_records(deploy: Deployment) -> Non
     arn = deploy.stream()
     deploy.function("collect")
     deploy.put("before")
-    time.sleep(1.1)  # arrival timestamps have millisecond precision; keep "before" clearly earlier
     mapping = deploy.mapping(arn, StartingPosition="LATEST")
     wait_for(lambda: deploy.checkpoint_exists(mapping), what="the runtime to see the shard")
+    # LATEST is when the runtime first saw the shard (checkpointed); "before" arrived earlier (to the millisecond
+    # of arrival timestamps), so it must be skipped.
+    assert deploy.arrival("before") < deploy.first_seen(mapping)
     deploy.put("after")
     wait_for(lambda: "after" in deploy.all_data(), what="the record put after the mapping")
     assert deploy.all_data() == ["after"]
@@ -215,7 +232,7 @@ def test_tumbling_windows_carry_state_and_end_with_a_final_invoke(deploy: Deploy
     for i in range(12):
         deploy.put(f"w{i}")
         sent.append(time.time())
-        time.sleep(0.25)
+        time.sleep(0.25)  # paced: the 12 records spread over several 2 s windows
     finals = wait_for(lambda: [line for line in deploy.seen() if line.get("final")] if sum(
         line["state"]["count"] for line in deploy.seen() if line.get("final")) >= 12 else None,
         timeout=30, what="final invocations covering all 12 records")

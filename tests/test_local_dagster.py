@@ -151,6 +151,7 @@ def test_webserver_listens_on_loopback_only_and_loads_the_code_location(platform
     assert entry["locationOrLoadError"]["__typename"] == "RepositoryLocation"
 
 
+@pytest.mark.faults
 def test_a_run_whose_worker_died_with_the_daemon_is_run_again(platform: Platform) -> None:
     """After the kill (in the fixture) the supervisor restarts the daemon, run monitoring finds the run's worker
     gone and fails the run, and run retries launch it again, to success."""

@@ -137,6 +137,7 @@ def test_down_then_up_keeps_every_kind_of_state(own_stack: LocalStack) -> None:
     _check_state(own_stack, expected)
 
 
+@pytest.mark.faults
 def test_kill_9_of_the_whole_stack_keeps_everything_acknowledged(own_stack: LocalStack) -> None:
     before = _write_state(own_stack, "before")
     own_stack.stop()  # a clean stop: "before" is now in a snapshot

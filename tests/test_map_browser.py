@@ -85,18 +85,37 @@ def _put(stack: LocalStack, stream: str, records: list[bytes], key: str) -> None
     assert response["FailedRecordCount"] == 0
 
 
+def set_view(page: Page, lat: float, lon: float, zoom: int) -> None:
+    """Moves the map without animation, then waits until it is there and the fleet layer has drawn after the move
+    (the basemap's canvas renderer redraws on the same moveend, in an earlier animation frame callback)."""
+    draws = page.evaluate(f"""(() => {{ const draws = wildrydesMap.layer.stats.draws;
+        wildrydesMap.map.setView([{lat}, {lon}], {zoom}, {{animate: false}}); return draws; }})()""")
+    page.wait_for(f"""(() => {{ const m = wildrydesMap.map;
+        const p = m.latLngToContainerPoint([{lat}, {lon}]), c = m.getSize().divideBy(2);
+        return m.getZoom() === {zoom} && Math.abs(p.x - c.x) < 2 && Math.abs(p.y - c.y) < 2
+            && wildrydesMap.layer.stats.draws > {draws}; }})()""", 10,
+                  what=f"the map at {lat}, {lon} zoom {zoom}, redrawn")
+
+
+def positions(page: Page) -> dict[str, dict]:
+    return page.evaluate("Object.fromEntries(wildrydesMap.names().map(n => [n, wildrydesMap.unicorn(n)]))")
+
+
 def test_markers_appear_for_the_produced_unicorns_and_move(page: Page) -> None:
     page.wait_for("wildrydesMap.names().length >= 20", 30, what="20 produced unicorns")
-    names = page.evaluate("wildrydesMap.names()")
-    before = {n: page.evaluate(f"wildrydesMap.unicorn({json.dumps(n)})") for n in names}
-    time.sleep(3.5)
-    after = {n: page.evaluate(f"wildrydesMap.unicorn({json.dumps(n)})") for n in names}
-    moved = [n for n in names if (before[n]["lat"], before[n]["lon"]) != (after[n]["lat"], after[n]["lon"])]
-    assert len(moved) >= 18, f"only {len(moved)} of {len(names)} unicorns moved in 3.5 s"
+    before = positions(page)
+    deadline = time.monotonic() + 15
+    while True:
+        after = positions(page)
+        moved = [n for n in before if n in after and (before[n]["lat"], before[n]["lon"]) != (
+            after[n]["lat"], after[n]["lon"])]
+        if len(moved) >= 18 or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert len(moved) >= 18, f"only {len(moved)} of {len(before)} unicorns moved in 15 s"
     assert all(after[n]["trail"] >= 2 for n in moved)
     # A marker is really drawn: the fleet canvas has opaque pixels where a unicorn in view is.
-    page.evaluate("wildrydesMap.map.setView([40.749167, -73.985184], 12, {animate: false}); true")
-    time.sleep(0.3)
+    set_view(page, 40.749167, -73.985184, 12)
     drawn = page.evaluate("""(() => {
         const {layer, fleet} = wildrydesMap; const c = layer.canvas; const g = c.getContext('2d');
         const size = wildrydesMap.map.getSize(); let hits = 0, inView = 0;
@@ -135,8 +154,7 @@ def test_popup_shows_the_values_of_records_the_test_wrote(stack: LocalStack, pag
                               "wildrydesMap.readers.source.stats, document.getElementById('banner').textContent])")
         raise AssertionError(f"{error}; page state: {state}") from None
     page.wait_for(f"wildrydesMap.unicorn({json.dumps(name)})?.summary", 40, what=f"the summary of {name}")
-    page.evaluate(f"wildrydesMap.map.setView([{lat + 0.0004}, {lon}], 15, {{animate: false}}); true")
-    time.sleep(0.4)
+    set_view(page, lat + 0.0004, lon, 15)
     point = page.evaluate(f"wildrydesMap.unicorn({json.dumps(name)})")
     box = page.evaluate("(() => { const r = document.getElementById('map').getBoundingClientRect();"
                         " return {left: r.left, top: r.top}; })()")
@@ -195,9 +213,9 @@ def test_bad_records_are_skipped_and_counted(stack: LocalStack, page: Page) -> N
 
 
 def test_screenshot_shows_the_basemap_and_the_page_used_no_network(page: Page) -> None:
-    page.evaluate("document.querySelector('.leaflet-popup-close-button')?.click();"
-                  "wildrydesMap.map.setView([40.749167, -73.985184], 12, {animate: false}); true")
-    time.sleep(0.8)
+    page.evaluate("document.querySelector('.leaflet-popup-close-button')?.click(); true")
+    page.wait_for("!document.querySelector('.leaflet-popup')", 5, what="the popup closed")
+    set_view(page, 40.749167, -73.985184, 12)
     png = page.screenshot(ARTIFACTS / "map.png")
     width, height, pixels = _decode_png(png)
     assert (width, height) == (1400, 900)
@@ -219,7 +237,9 @@ def test_outage_of_the_endpoint_shows_a_banner_that_clears_without_reload(stack:
     text = page.evaluate("document.getElementById('banner').textContent")
     assert "Connection to the stream lost" in text and "Retrying" in text
     assert page.evaluate("document.getElementById('conn').textContent") == "reconnecting"
-    time.sleep(3)  # a few retries with backoff while down
+    # a few retries with backoff while down
+    page.wait_for("[...wildrydesMap.status.readers.values()].some(s => !s.ok && s.attempt >= 3)", 30,
+                  what="a third attempt to read while the stack is down")
     stack.start()
     page.wait_for("document.getElementById('banner').hidden", 60, what="the banner to clear")
     applied = page.evaluate("wildrydesMap.fleet.applied")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -13,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.defs.quality.compare import Mismatch, reconcile
+from tests.athena_stack import succeeded
 from tests.orchestration_stack import HistoryStack, environment, started_history_stack
 
 ITEM = {"Distance": 1800.5, "MinHealthPoints": 140, "MaxHealthPoints": 150, "MinMagicPoints": 90,
@@ -58,6 +60,17 @@ def run_check(loaded: HistoryStack, partition: str) -> dg.AssetCheckEvaluation:
                                 resources=resources.load_fn().resources, raise_on_error=False)
     [evaluation] = result.get_asset_check_evaluations()
     return evaluation
+
+
+def register(loaded: HistoryStack, partition: str) -> None:
+    """Materializes the hour's raw partition alone (registers it in Glue)."""
+    from orchestration.defs.archive.assets import raw_unicorn_status
+    from orchestration.defs.platform.definitions import resources
+
+    with environment(loaded.env):
+        result = dg.materialize([raw_unicorn_status], partition_key=partition,
+                                resources=resources.load_fn().resources)
+    assert result.success
 
 
 def mismatches(evaluation: dg.AssetCheckEvaluation) -> list[dict[str, Any]]:
@@ -136,3 +149,73 @@ def test_dropped_archive_record_differs_in_count(loaded: HistoryStack) -> None:
         assert evaluation.metadata["differing"].value == 1
     finally:
         s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def athena_count(loaded: HistoryStack, partition: datetime) -> tuple[int, int]:
+    """(rows, distinct records by shard and sequence number) of an hour's partition, through Athena."""
+    outputs = loaded.stack.outputs
+    table = f'"{outputs["GlueDatabaseName"]}"."{outputs["RawTableName"]}"'
+    _, rows = succeeded(loaded.stack.client("athena"),
+                        f"SELECT count(*), count(DISTINCT shardid || '/' || sequencenumber) FROM {table} "
+                        f"WHERE dt = '{partition:%Y-%m-%d}' AND hour = '{partition:%H}'",
+                        database=outputs["GlueDatabaseName"], workgroup=outputs["AthenaWorkGroupName"])
+    return int(rows[1][0] or 0), int(rows[1][1] or 0)
+
+
+def test_a_duplicated_archive_object_is_counted_once(loaded: HistoryStack) -> None:
+    """Firehose may deliver a record twice (a retried or restarted delivery): a copy of an hour's object under another
+    key of the partition doubles its rows in Athena, and the reconciliation still counts each record once."""
+    s3 = loaded.stack.client("s3")
+    bucket = archive_bucket(loaded)
+    start = loaded.report.start + timedelta(hours=1)
+    prefix = f"raw/dt={start:%Y-%m-%d}/hour={start:%H}/"
+    original = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"])[5]
+    body = s3.get_object(Bucket=bucket, Key=original)["Body"].read()
+    copied_rows = pq.read_metadata(io.BytesIO(body)).num_rows
+    assert copied_rows > 0
+    duplicate = original[:-36] + str(uuid.uuid4())  # as Firehose names a second delivery of the same records
+    assert duplicate != original and duplicate.startswith(prefix)
+    s3.put_object(Bucket=bucket, Key=duplicate, Body=body)
+    try:
+        evaluation = run_check(loaded, loaded.hour_keys()[1])
+        assert evaluation.passed, mismatches(evaluation)
+        assert (evaluation.metadata["matched"].value, evaluation.metadata["archive_windows"].value,
+                evaluation.metadata["dynamodb_items"].value) == (60 * 5, 60 * 5, 60 * 5)
+        # the engine did read the copy: the partition holds its rows twice
+        rows, distinct = athena_count(loaded, start)
+        assert rows - distinct == copied_rows, (rows, distinct, copied_rows)
+    finally:
+        s3.delete_object(Bucket=bucket, Key=duplicate)
+
+
+def test_an_item_the_archive_does_not_hold_is_extra_in_dynamodb(loaded: HistoryStack) -> None:
+    """An item for a unicorn and minute with no archived record: in the hour before the loaded history (no other
+    test reconciles it), a copy of one of Shadowfax's items moved there."""
+    dynamodb = loaded.stack.client("dynamodb")
+    hour = loaded.report.start - timedelta(hours=1)
+    source = {"Name": {"S": "Shadowfax"},
+              "StatusTime": {"S": f"{loaded.report.start + timedelta(minutes=7):%Y-%m-%d %H:%M:%S}.000"}}
+    minute = f"{hour + timedelta(minutes=23):%Y-%m-%d %H:%M:%S}.000"
+    key = {"Name": {"S": "Shadowfax"}, "StatusTime": {"S": minute}}
+    assert "Item" not in dynamodb.get_item(TableName="UnicornSensorData", Key=key)
+    item = {**dynamodb.get_item(TableName="UnicornSensorData", Key=source)["Item"], **key}
+    if "WindowEnd" in item:
+        item["WindowEnd"] = {"S": f"{hour + timedelta(minutes=24):%Y-%m-%d %H:%M:%S}.000"}
+    partition = f"{hour:%Y-%m-%d-%H}:00"
+    # DynamoDB is read for the unicorns the archive holds around the hour (its registered partitions): the loaded
+    # hours are registered whichever test runs first.
+    for loaded_hour in loaded.hour_keys():
+        register(loaded, loaded_hour)
+    before = run_check(loaded, partition)
+    assert before.passed and before.metadata["archive_windows"].value == 0, mismatches(before)
+    dynamodb.put_item(TableName="UnicornSensorData", Item=item)
+    try:
+        evaluation = run_check(loaded, partition)
+        assert not evaluation.passed
+        assert (evaluation.metadata["extra_in_dynamodb"].value, evaluation.metadata["missing_in_dynamodb"].value,
+                evaluation.metadata["differing"].value, evaluation.metadata["matched"].value) == (1, 0, 0, 0)
+        [row] = mismatches(evaluation)
+        assert (row["kind"], row["unicorn"], row["window"], row["archive"]) == ("extra", "Shadowfax", minute, "—")
+        assert f"RecordCount={item['RecordCount']['N']}" in row["dynamodb"]
+    finally:
+        dynamodb.delete_item(TableName="UnicornSensorData", Key=key)
