@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import duckdb  # noqa: E402
 
 from bench import RESULTS_DIR  # noqa: E402
-from tests.athena_stack import AthenaStack, athena_stack  # noqa: E402
+from tests.support.athena_stack import AthenaStack, athena_stack  # noqa: E402
 
 NAME = "athena"
 DESCRIPTION = "Athena API (local engine) vs DuckDB on the same Parquet; a 583k-row result into pandas"
@@ -71,7 +71,7 @@ NOTES = [
     "The moto host counts mutations per scope (Glue; each S3 bucket) and stamps every Glue/S3 read with the "
     "count taken before serving it (X-Wildrydes-Mutations); the engine reuses partitions and listings read "
     "with the stamp it sees now, so a change by anyone between two queries is seen by the second "
-    "(tests/test_athena_caching.py).",
+    "(tests/stack/athena/test_caching.py).",
     "The first run copies the table's objects from the local S3 into the engine's cache (named by ETag and "
     "size, so a changed object is a new copy); later runs reuse the copies.",
     "The CSV path moves ~50 MB: the engine uploads the CSV in 16 MiB multipart parts while DuckDB still "

@@ -49,7 +49,7 @@ from botocore.config import Config
 from bench import RESULTS_DIR
 from localaws.settings import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
 from localaws.supervisor.preflight import free_port
-from tests.stack import LocalStack
+from tests.support.stack import LocalStack
 
 NAME = "endpoint"
 DESCRIPTION = "Kinesis put/get and DynamoDB load/query through the local endpoint vs moto's server"

@@ -38,8 +38,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import pyarrow.parquet as pq
 
 from streaming.producer.simulation import Fleet
-from tests.firehose_helpers import FirehoseProcess
-from tests.stack import LocalStack, started_stack
+from tests.support.firehose_helpers import FirehoseProcess
+from tests.support.stack import LocalStack, started_stack
 
 NAME = "firehose"
 DESCRIPTION = "Firehose delivery throughput: a Kinesis backlog to Parquet in S3 through the transform Lambda"

@@ -32,8 +32,8 @@ import psutil
 from bench import RESULTS_DIR
 from localaws.settings import REPO_ROOT
 from localaws.supervisor.preflight import free_port
-from streaming.map.devtools import Browser, Page
-from tests.stack import LocalStack, started_stack
+from tests.support.devtools import Browser, Page
+from tests.support.stack import LocalStack, started_stack
 
 NAME = "map"
 DESCRIPTION = "live map in headless Chromium: FPS, redraw time, JS heap and RSS with 1,000 unicorns"

@@ -25,7 +25,7 @@ from typing import Any
 import psutil
 
 from bench import RESULTS_DIR
-from tests.stack import LocalStack, started_stack
+from tests.support.stack import LocalStack, started_stack
 
 NAME = "pipeline"
 DESCRIPTION = "producer → aggregator → DynamoDB: sustained rate, window-end → item delay, CPU/RSS"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import RESULTS_DIR
-from tests.stack import started_stack
+from tests.support.stack import started_stack
 
 NAME = "producer"
 DESCRIPTION = "wildrydes produce into the local endpoint: sustained records/s (median of runs)"

@@ -9,7 +9,7 @@ loader's arrival times and sequence numbers are written as Parquet objects in th
 (one per minute, Firehose's naming, the Glue table's schema), and the DynamoDB items are computed
 with the aggregator's own aggregation (``add_record``/``summaries``) and written with the summary
 writer's ``to_item``/``write_items``. The path through the deployed handlers themselves is tested by
-tests/test_history.py; it costs ~0.25 ms of CPU per record, too slow for 12M records here.
+tests/stack/streaming/test_history.py; it costs ~0.25 ms of CPU per record, too slow for 12M records here.
 
 Results: bench/results/orchestration.json and .md (orchestration-quick.* with --quick).
 """
@@ -188,8 +188,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one linear scrip
     from orchestration.defs.platform.resources import AthenaResource
     from orchestration.defs.platform.stack import load_names
     from orchestration.defs.quality.reconcile import reconcile_hour
-    from tests.orchestration_stack import environment
-    from tests.stack import started_stack
+    from tests.support.orchestration_stack import environment
+    from tests.support.stack import started_stack
 
     result = Result(machine=f"{platform.node()} {os.cpu_count()} CPUs", when=datetime.now(UTC).isoformat(),
                     unicorns=args.unicorns, hour_records=0, hour_items=0)

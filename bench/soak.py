@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from bench import RESULTS_DIR
 from bench.pipeline import ResourceSampler, component_pids
-from tests.stack import LocalStack, started_stack
+from tests.support.stack import LocalStack, started_stack
 
 NAME = "soak"
 DESCRIPTION = "30 minutes of the whole platform: rate, delays (DynamoDB, map, S3), CPU/memory over time, completeness"

@@ -10,7 +10,19 @@ from pathlib import Path
 import pytest
 
 from localaws.supervisor.preflight import free_port
-from tests.stack import LocalStack, started_stack
+from tests.support.stack import LocalStack, started_stack
+
+
+GROUPS = ("unit", "stack", "browser", "faults")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The group of a test is the folder it is in (tests/<group>/...): ``pytest -m stack`` runs that folder."""
+    root = Path(__file__).parent
+    for item in items:
+        group = item.path.relative_to(root).parts[0]
+        if group in GROUPS:
+            item.add_marker(getattr(pytest.mark, group))
 
 
 @pytest.fixture(scope="session")

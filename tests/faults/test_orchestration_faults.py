@@ -1,0 +1,59 @@
+"""Dagster's registration asset and the blocking reconciliation check under injected AWS faults (throttled
+Glue, Athena and DynamoDB calls, S3 listings answered 503 SlowDown): they retry and succeed, and the
+endpoint confirms that the faults were really injected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dagster as dg
+import pytest
+
+from tests.support.orchestration_stack import HistoryStack, environment, started_history_stack
+
+pytestmark = pytest.mark.faults
+
+RULES = [
+    ("glue", "*", "ThrottlingException", "0.3", "1"),
+    ("athena", "*", "ThrottlingException", "0.2", "2"),
+    ("s3", "ListObjectsV2", "ThrottlingException", "0.3", "3"),
+    ("dynamodb", "Query", "ProvisionedThroughputExceededException", "0.3", "4"),
+]
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HistoryStack]:
+    yield from started_history_stack(tmp_path_factory.mktemp("orchestration-faults"), hours=1)
+
+
+def test_registration_and_reconciliation_retry_through_injected_faults(loaded: HistoryStack) -> None:
+    import json
+
+    from orchestration.defs.archive.assets import raw_unicorn_status
+    from orchestration.defs.platform.definitions import resources
+    from orchestration.defs.quality.checks import archive_matches_dynamodb
+
+    stack = loaded.stack
+    for service, operation, error, probability, seed in RULES:
+        added = stack.cli("local", "faults", "add", "--service", service, "--operation", operation, "--error", error,
+                          "--probability", probability, "--seed", seed, "--data-dir", str(stack.data_dir))
+        assert added.returncode == 0, added.stderr
+    try:
+        partition = loaded.hour_keys()[0]
+        with environment(loaded.env):
+            result = dg.materialize([raw_unicorn_status, archive_matches_dynamodb], partition_key=partition,
+                                    resources=resources.load_fn().resources, raise_on_error=False)
+        listed = stack.cli("local", "faults", "list", "--json", "--data-dir", str(stack.data_dir))
+        assert listed.returncode == 0, listed.stderr
+        rules = json.loads(listed.stdout)["rules"]
+    finally:
+        cleared = stack.cli("local", "faults", "clear", "--data-dir", str(stack.data_dir))
+        assert cleared.returncode == 0, cleared.stderr
+    assert result.success
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.passed
+    dt, hour = partition[:10], partition[11:13]
+    glue = stack.client("glue")
+    assert glue.get_partition(DatabaseName="wildrydes", TableName="unicorn_status", PartitionValues=[dt, hour])
+    injected = {rule["service"]: rule["injected"] for rule in rules}
+    assert all(injected[service] > 0 for service, *_ in RULES), injected
