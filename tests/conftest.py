@@ -12,7 +12,6 @@ import pytest
 from localaws.supervisor.preflight import free_port
 from tests.support.stack import LocalStack, started_stack
 
-
 GROUPS = ("unit", "stack", "browser", "faults")
 
 
