@@ -8,7 +8,7 @@ Data preparation (not timed) is direct, for speed: the fleet simulator's records
 loader's arrival times and sequence numbers are written as Parquet objects in the archive's layout
 (one per minute, Firehose's naming, the Glue table's schema), and the DynamoDB items are computed
 with the aggregator's own aggregation (``add_record``/``summaries``) and written with the summary
-writer's ``to_item``/``write_items``. The path through the deployed handlers themselves is tested by
+writer's ``write_summaries``. The path through the deployed handlers themselves is tested by
 tests/stack/streaming/test_history.py; it costs ~0.25 ms of CPU per record, too slow for 12M records here.
 
 Results: bench/results/orchestration.json and .md (orchestration-quick.* with --quick).
@@ -111,7 +111,7 @@ def prepare_hours(dep: Any, clients: Any, start: datetime, hours: int, unicorns:
 def flush_window(dep: Any, clients: Any, window: int, window_ms: int, cols: dict[str, list[Any]],
                  state: dict[str, Any], seed: int, with_items: bool, out: Prepared) -> None:
     from localaws.backfill.archive import object_key
-    from streaming.lambdas import aggregator, summary_writer
+    from streaming.lambdas import aggregator, contract, summary_writer
     from streaming.lambdas.timefmt import format_epoch_ms
 
     table = pa.table({
@@ -132,12 +132,12 @@ def flush_window(dep: Any, clients: Any, window: int, window_ms: int, cols: dict
     if with_items:
         begin = window * window_ms
         rows = aggregator.summaries(state, format_epoch_ms(begin), format_epoch_ms(begin + window_ms))
-        items = {(s["Name"], s["StatusTime"]): summary_writer.to_item(s) for s in rows}
+        summaries = {(s["Name"], s["StatusTime"]): [(None, contract.validate_summary(s))] for s in rows}
         table = dep.writer.function.environment["TABLE_NAME"]
-        failed = summary_writer.write_items(clients.dynamodb, table, items, None)
+        failed = summary_writer.write_summaries(clients.dynamodb, table, summaries, None)
         if failed:
             raise RuntimeError(f"{len(failed)} items not written")
-        out.items += len(items)
+        out.items += len(summaries)
 
 
 # ---------------------------------------------------------------------------------- measure

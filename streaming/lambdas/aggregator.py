@@ -5,13 +5,17 @@ tumbling window is cut by the same arrival time, so the window in the event *is*
 of one window may arrive over several invocations; the running aggregate travels in ``state``:
 
     {"u": {"<Name>": [[distance partials...], minMagic, maxMagic, minHealth, maxHealth, count]},
-     "_quarantined": <malformed records seen in this window>}
+     "_quarantined": <malformed records seen in this window>,
+     "p": "<shard id>/<sequence number of the first record of this state>"}
 
 On the invocation with ``isFinalInvokeForWindow`` (records or not) one summary per unicorn is written to
 the ``SUMMARY_STREAM`` stream with PutRecords (partition key = Name); failed entries are re-sent with
 bounded backoff and, if they still fail, the invocation raises so the runtime retries the final invoke
-(AWS does, and blocks the shard until it succeeds). Summaries are keyed by (Name, window start), so a
-retried final invoke re-emits the same values and the writer's overwrite makes it harmless.
+(AWS does, and with the template's unbounded retries blocks the shard until it succeeds, so a closed
+window is never lost). Each summary names its part of the unicorn-minute (``Partial``: the shard and the
+first record of the state), so the writer merges the parts of one minute exactly (the parent and the child
+of a reshard, or a window Lambda ended early), and a retried final invoke re-emits the same part, which
+replaces itself.
 
 Distance is summed exactly: the state keeps Shewchuk's non-overlapping partials (as ``math.fsum``
 does), so the summary's Distance is the correctly rounded sum of the window's distances whatever the
@@ -20,14 +24,9 @@ batch boundaries or the order, and equals ``math.fsum`` over the same values com
 Malformed records (bad base64, not JSON, contract violations) never fail the batch: each is counted in
 ``state["_quarantined"]`` and sent with its reason to the quarantine queue (``QUARANTINE_QUEUE_URL``).
 
-State size: AWS terminates a window early when state exceeds 1 MB per shard, and the part of the
-window after that would start from empty state and emit a second summary under the same
-(Name, StatusTime) key, silently overwriting the first. That must not happen quietly, so the handler
-raises ``StateTooLargeError`` before its state reaches ``STATE_LIMIT_BYTES`` (the runtime retries, then
-sends the batch to the mapping's on-failure destination). At ~100 bytes a unicorn the limit is several
-thousand unicorns per shard; a larger fleet needs more shards (the partition key spreads unicorns).
-If a window is nevertheless reported as terminated early, its partial summaries are emitted and a
-warning is logged.
+State size: Lambda ends a window early when its state passes 1 MB per shard (~10,000 unicorns at ~100
+bytes each); the final invoke of that part emits its summaries, the rest of the window starts from empty
+state under a new ``Partial`` id, and the writer adds the parts up. More shards keep windows whole.
 """
 
 from __future__ import annotations
@@ -51,15 +50,10 @@ from .timefmt import epoch_seconds_to_ms, format_datetime, parse_iso, to_epoch_m
 log = logging.getLogger(__name__)
 
 SUMMARY_STREAM_ENV = "SUMMARY_STREAM"
-STATE_LIMIT_BYTES = 1_000_000
 EMIT_BACKOFF = Backoff(attempts=8, base=0.05, cap=2.0)
 SAFETY_MARGIN_S = 3.0
 
 State = dict[str, Any]
-
-
-class StateTooLargeError(RuntimeError):
-    """The window's state would exceed what Lambda carries between invocations (1 MB per shard)."""
 
 
 class MalformedStateError(RuntimeError):
@@ -87,10 +81,14 @@ def process(
     state = load_state(event.get("state"))
     shard_id = event.get("shardId")
     start_ms, end_ms = to_epoch_ms(start), to_epoch_ms(end)
+    records = event.get("Records") or []
+    if records and "p" not in state:
+        first = (records[0].get("kinesis") or {}).get("sequenceNumber")
+        state["p"] = f"{shard_id}/{first}"
 
     bad: list[dict[str, Any]] = []
     outside = 0
-    for record in event.get("Records") or []:
+    for record in records:
         kin = record.get("kinesis") or {}
         data_b64 = kin.get("data") or ""
         arrival = kin.get("approximateArrivalTimestamp")
@@ -124,17 +122,12 @@ def process(
             window.get("end"),
         )
 
-    size = state_size(state)
-    if size > STATE_LIMIT_BYTES:
-        raise StateTooLargeError(
-            f"tumbling-window state for shard {shard_id} window {window.get('start')} would be {size} bytes "
-            f"for {len(state['u'])} unicorns (limit {STATE_LIMIT_BYTES}); add shards to the stream"
-        )
     quarantine.send(bad, sqs=sqs, sleep=sleep)
 
     if event.get("isFinalInvokeForWindow"):
         if event.get("isWindowTerminatedEarly"):
-            log.warning("window %s on %s terminated early: its summaries are partial", window, shard_id)
+            log.info("window %s on %s ended early (state %d bytes): part %s of its minute", window, shard_id,
+                     state_size(state), state.get("p"))
         emitted = emit(state, format_datetime(start), format_datetime(end), context, kinesis=kinesis, sleep=sleep)
         log.info(
             "window %s..%s shard %s: %d summaries, %d records, %d quarantined",
@@ -203,6 +196,7 @@ def state_size(state: State) -> int:
 
 
 def summaries(state: State, window_start: str, window_end: str) -> list[dict[str, Any]]:
+    part = state.get("p") or "whole"
     out = []
     for name in sorted(state["u"]):
         partials, min_m, max_m, min_h, max_h, count = state["u"][name]
@@ -217,6 +211,8 @@ def summaries(state: State, window_start: str, window_end: str) -> list[dict[str
                 "MaxHealthPoints": max_h,
                 "RecordCount": count,
                 "WindowEnd": window_end,
+                "Partial": part,
+                "DistanceParts": list(partials),
             }
         )
     return out

@@ -5,10 +5,18 @@ Raw sensor record (one per unicorn per second)::
     {"Name": "Shadowfax", "StatusTime": "2026-11-25 18:21:01.427", "Latitude": 40.749167,
      "Longitude": -73.985184, "Distance": 30.27, "HealthPoints": 151, "MagicPoints": 149}
 
-Per-minute summary (one per unicorn per window)::
+Per-minute summary (one per unicorn per window, or per part of a window: see ``Partial``)::
 
     {"Name", "StatusTime" (window start), "Distance", "MinMagicPoints", "MaxMagicPoints",
-     "MinHealthPoints", "MaxHealthPoints", "RecordCount", "WindowEnd"}
+     "MinHealthPoints", "MaxHealthPoints", "RecordCount", "WindowEnd",
+     "Partial": "<shard id>/<first sequence number>", "DistanceParts": [non-overlapping floats]}
+
+A unicorn-minute can be aggregated in parts: by a parent and a child shard around a reshard, or twice by one
+shard when Lambda ends a window early (its state passed 1 MB). ``Partial`` names the part (the shard and the
+first record of the window's state), so the writer can merge the parts of one minute into one item exactly
+and a replayed part replaces itself; ``DistanceParts`` are the exact partial sums (Shewchuk) whose correctly
+rounded sum is ``Distance``, so merged parts sum to exactly what one aggregation of all records would.
+Summaries without these two fields (written before they existed) are one part named ``whole``.
 
 Decisions (all enforced here, so every consumer applies the same rules):
 
@@ -42,6 +50,8 @@ from typing import Any, TypedDict
 MAX_RECORD_BYTES = 16_384
 MAX_NAME_CHARS = 64
 MAX_DISTANCE_M = 1000.0
+MAX_PARTIAL_CHARS = 256
+MAX_DISTANCE_PARTS = 64  # Shewchuk's partials of a sum of doubles stay few (at most ~40 for any inputs)
 MIN_POINTS = 0
 MAX_POINTS = 1000
 MIN_YEAR = 1970
@@ -96,6 +106,8 @@ class Summary(TypedDict):
     MaxHealthPoints: int
     RecordCount: int
     WindowEnd: str
+    Partial: str
+    DistanceParts: list[float]
 
 
 # ---------------------------------------------------------------------------------------------- JSON
@@ -278,7 +290,14 @@ def validate_summary(obj: Any) -> Summary:
         "MaxHealthPoints": check_int(_field(obj, "MaxHealthPoints"), "MaxHealthPoints", MIN_POINTS, MAX_POINTS),
         "RecordCount": count,
         "WindowEnd": check_time(_field(obj, "WindowEnd"), "WindowEnd"),
+        "Partial": "whole",
+        "DistanceParts": [],
     }
+    if "Partial" in obj or "DistanceParts" in obj:
+        summary["Partial"] = check_partial(_field(obj, "Partial"))
+        summary["DistanceParts"] = check_parts(_field(obj, "DistanceParts"), summary["Distance"])
+    else:
+        summary["DistanceParts"] = [summary["Distance"]]
     if summary["MinMagicPoints"] > summary["MaxMagicPoints"]:
         raise ContractError("MinMagicPoints > MaxMagicPoints")
     if summary["MinHealthPoints"] > summary["MaxHealthPoints"]:
@@ -287,6 +306,21 @@ def validate_summary(obj: Any) -> Summary:
     if summary["WindowEnd"] <= summary["StatusTime"]:
         raise ContractError("WindowEnd must be after StatusTime (the window start)")
     return summary
+
+
+def check_partial(value: Any) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_PARTIAL_CHARS or not value.isprintable():
+        raise ContractError(f"Partial must be a printable string of 1 to {MAX_PARTIAL_CHARS} characters")
+    return value
+
+
+def check_parts(value: Any, distance: float) -> list[float]:
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_DISTANCE_PARTS:
+        raise ContractError(f"DistanceParts must be a list of 1 to {MAX_DISTANCE_PARTS} numbers")
+    parts = [check_float(v, "DistanceParts", -sys.float_info.max, sys.float_info.max) for v in value]
+    if math.fsum(parts) != distance:
+        raise ContractError("DistanceParts do not sum to Distance")
+    return parts
 
 
 def parse_summary(data: bytes | str) -> Summary:

@@ -74,11 +74,19 @@ def read_stream(name: str) -> list[dict[str, Any]]:
         )["ShardIterator"]
         while iterator:
             response = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
-            out += [{"data": json.loads(r["Data"]), "key": r["PartitionKey"]} for r in response["Records"]]
+            out += [{"data": exact_parts_checked(json.loads(r["Data"])), "key": r["PartitionKey"]}
+                    for r in response["Records"]]
             if not response["Records"]:
                 break
             iterator = response.get("NextShardIterator")
     return out
+
+
+def exact_parts_checked(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary without its DistanceParts, once they are checked to sum exactly to its Distance."""
+    parts = summary.pop("DistanceParts")
+    assert parts and math.fsum(parts) == summary["Distance"]
+    return summary
 
 
 def read_queue(url: str) -> list[dict[str, Any]]:
@@ -162,7 +170,10 @@ def fleet_records(unicorns: int = 5, ticks: int = 60) -> list[dict[str, Any]]:
     ]
 
 
-def expected_summaries(records: list[dict[str, Any]], window_end: str = "2026-11-25 18:22:00.000") -> list[dict]:
+def expected_summaries(records: list[dict[str, Any]], window_end: str = "2026-11-25 18:22:00.000",
+                       first: dict[str, Any] | None = None) -> list[dict]:
+    """``first``: the first record of the window's state (the part's name), by default the first one given."""
+    part = f"{SHARD}/{(first or records[0])['kinesis']['sequenceNumber']}"
     by_name: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         parsed = json.loads(base64.b64decode(record["kinesis"]["data"]))
@@ -178,6 +189,7 @@ def expected_summaries(records: list[dict[str, Any]], window_end: str = "2026-11
             "MaxHealthPoints": max(r["HealthPoints"] for r in rows),
             "RecordCount": len(rows),
             "WindowEnd": window_end,
+            "Partial": part,
         }
         for name, rows in sorted(by_name.items())
     ]
@@ -371,21 +383,27 @@ def test_without_a_quarantine_queue_malformed_records_are_logged(
     assert "QUARANTINE_QUEUE_URL not set" in caplog.text
 
 
-def test_oversize_state_raises_a_clear_error_before_any_side_effect(
-    summary_stream: str, queue_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_window_ended_early_emits_its_part_and_the_rest_is_a_new_part(summary_stream: str) -> None:
+    """Lambda ends a window early when its state passes 1 MB (no error here, whatever the size): each part
+    of the minute carries its own name, the shard and the first record of its state."""
+    records = fleet_records(unicorns=3, ticks=40)
+    first = over_the_wire(aggregator.handler(window_event(records[:60], {}), Context()))
+    early = {**window_event([], first, final=True), "isWindowTerminatedEarly": True}
+    aggregator.handler(early, Context())
+    second = over_the_wire(aggregator.handler(window_event(records[60:], {}), Context()))
+    aggregator.handler(window_event([], second, final=True), Context())
+    emitted = [e["data"] for e in read_stream(summary_stream)]
+    assert emitted == expected_summaries(records[:60]) + expected_summaries(records[60:])
+    assert emitted[0]["Partial"] != emitted[3]["Partial"]
+
+
+def test_a_large_state_is_carried_without_error(aws: None) -> None:
     base = {"StatusTime": "2026-11-25 18:21:00.000", "Latitude": 40.7, "Longitude": -73.9, "Distance": 30.123456789,
             "HealthPoints": 150, "MagicPoints": 150}  # fmt: skip
-    records = [
-        kinesis_record({**base, "Name": f"{i:06d}-" + "u" * 57}, WINDOW_START_S + i / 10_000) for i in range(10_000)
-    ]
-    records.append(kinesis_record(b"bad", WINDOW_START_S + 1))
-    with pytest.raises(aggregator.StateTooLargeError, match=r"would be \d+ bytes for 10000 unicorns .*add shards"):
-        aggregator.handler(window_event(records, {}, final=True), Context())
-    assert read_queue(queue_url) == [] and read_stream(summary_stream) == []
-    # Just under the limit is fine.
-    state = over_the_wire(aggregator.handler(window_event(records[:7000], {}), Context()))
-    assert len(json.dumps(state)) <= aggregator.STATE_LIMIT_BYTES
+    records = [kinesis_record({**base, "Name": f"{i:06d}-" + "u" * 57}, WINDOW_START_S + i / 10_000)
+               for i in range(12_000)]
+    state = over_the_wire(aggregator.handler(window_event(records, {}), Context()))
+    assert len(json.dumps(state)) > 1_000_000 and len(state["u"]) == 12_000
 
 
 def test_input_state_is_not_mutated(aws: None) -> None:

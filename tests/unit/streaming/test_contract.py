@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 import pytest
@@ -189,8 +191,26 @@ def summary_with(**changes: Any) -> bytes:
 
 
 def test_good_summary_parses() -> None:
-    assert parse_summary(summary_with()) == GOOD_SUMMARY
-    assert parse_summary(summary_with(Extra=1)) == GOOD_SUMMARY
+    whole = {**GOOD_SUMMARY, "Partial": "whole", "DistanceParts": [GOOD_SUMMARY["Distance"]]}
+    assert parse_summary(summary_with()) == whole  # written before parts existed: one part, "whole"
+    assert parse_summary(summary_with(Extra=1)) == whole
+    parts = [1e-14, GOOD_SUMMARY["Distance"]]  # exact partials whose correctly rounded sum is Distance
+    assert math.fsum(parts) == GOOD_SUMMARY["Distance"]
+    part = parse_summary(summary_with(Partial="shardId-000000000001/4959", DistanceParts=parts))
+    assert part["Partial"] == "shardId-000000000001/4959" and part["DistanceParts"] == parts
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"Partial": "", "DistanceParts": [1.0]}, "Partial must be a printable string"),
+    ({"Partial": "a\nb", "DistanceParts": [1.0]}, "Partial must be a printable string"),
+    ({"Partial": "p"}, "missing field 'DistanceParts'"),
+    ({"Partial": "p", "DistanceParts": []}, "DistanceParts must be a list of 1 to 64 numbers"),
+    ({"Partial": "p", "DistanceParts": [1.0, 2.0]}, "DistanceParts do not sum to Distance"),
+    ({"Partial": "p", "DistanceParts": ["1"]}, "DistanceParts must be a number"),
+])
+def test_a_summary_part_is_checked(changes: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ContractError, match=re.escape(reason)):
+        parse_summary(summary_with(**changes))
 
 
 @pytest.mark.parametrize(

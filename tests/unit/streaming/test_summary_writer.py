@@ -1,14 +1,16 @@
 """The summary writer: Kinesis events from wildrydes-summary into DynamoDB, against a real moto server.
 
-The only stand-in is ``FlakyDynamoDB``, a thin wrapper around the real client that leaves some items of
-a BatchWriteItem call unwritten and returns them as UnprocessedItems (moto never does), to test the
-retry logic.
+The only stand-in is ``FlakyDynamoDB``, a thin wrapper around the real client that throttles some
+PutItem calls (moto never does), to test the retry logic.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
+import random
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from streaming.lambdas import clients, summary_writer
 
@@ -115,12 +118,31 @@ class Context:
         return self.remaining_ms
 
 
+FIELDS = ("Name", "StatusTime", "Distance", "MinMagicPoints", "MaxMagicPoints", "MinHealthPoints",
+          "MaxHealthPoints", "RecordCount", "WindowEnd")
+
+
 def as_item(s: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **s,
-        **{k: Decimal(repr(s[k])) if isinstance(s[k], float) else Decimal(s[k]) for k in s if k not in
-           ("Name", "StatusTime", "WindowEnd")},
-    }  # fmt: skip
+    return {k: Decimal(repr(s[k])) if isinstance(s[k], float) else s[k] if k in ("Name", "StatusTime", "WindowEnd")
+            else Decimal(s[k]) for k in FIELDS}
+
+
+def fields(item: dict[str, Any]) -> dict[str, Any]:
+    """The summary's own attributes of an item (not the parts it was merged from)."""
+    return {k: item[k] for k in FIELDS}
+
+
+def part(name: str, distances: list[float], magic: list[int], health: list[int], shard: str, first: int,
+         minute: int = 21) -> dict[str, Any]:
+    """The summary of one part of a minute, as the aggregator emits it."""
+    from streaming.lambdas.aggregator import add_exact
+
+    parts: list[float] = []
+    for d in distances:
+        add_exact(parts, d)
+    return summary(name, minute, Distance=math.fsum(parts), DistanceParts=parts, MinMagicPoints=min(magic),
+                   MaxMagicPoints=max(magic), MinHealthPoints=min(health), MaxHealthPoints=max(health),
+                   RecordCount=len(distances), Partial=f"{shard}/{first}")
 
 
 # --------------------------------------------------------------------------------------------- tests
@@ -130,30 +152,97 @@ def test_writes_one_item_per_summary_with_typed_attributes(table: str) -> None:
     summaries = [summary(name, minute) for name in ("Shadowfax", "Élan", "ユニコーン") for minute in (21, 22)]
     response = summary_writer.handler(event([record(s) for s in summaries]), Context())
     assert response == {"batchItemFailures": []}
-    assert scan(table) == sorted((as_item(s) for s in summaries), key=lambda i: (i["Name"], i["StatusTime"]))
+    assert [fields(i) for i in scan(table)] == sorted((as_item(s) for s in summaries),
+                                                       key=lambda i: (i["Name"], i["StatusTime"]))
     raw = boto3.client("dynamodb").get_item(
         TableName=table, Key={"Name": {"S": "Shadowfax"}, "StatusTime": {"S": "2026-11-25 18:21:00.000"}}
     )["Item"]
     assert raw["Distance"] == {"N": "1805.3700000000001"}  # reads back as the same float
     assert float(raw["Distance"]["N"]) == 1805.3700000000001
     assert raw["RecordCount"] == {"N": "60"} and raw["WindowEnd"] == {"S": "2026-11-25 18:22:00.000"}
+    assert raw["PartCount"] == {"N": "1"} and list(raw["Partials"]["M"]) == ["whole"]  # written before parts
 
 
-def test_many_records_are_written_in_chunks_of_25(table: str) -> None:
-    calls: list[int] = []
+def test_a_new_minute_takes_one_conditional_write(table: str) -> None:
+    calls: list[str] = []
     real = boto3.client("dynamodb")
 
     class Counting:
-        def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 - AWS name
-            calls.append(len(RequestItems[table]))
-            return real.batch_write_item(RequestItems=RequestItems)
+        def put_item(self, **kwargs: Any) -> dict[str, Any]:
+            calls.append("put")
+            return real.put_item(**kwargs)
+
+        def get_item(self, **kwargs: Any) -> dict[str, Any]:
+            calls.append("get")
+            return real.get_item(**kwargs)
 
     summaries = [summary(f"Unicorn-{i:03d}") for i in range(100)]
     assert summary_writer.process(event([record(s) for s in summaries]), Context(), dynamodb=Counting()) == {
         "batchItemFailures": []
     }
-    assert calls == [25, 25, 25, 25]
+    assert calls == ["put"] * 100
     assert len(scan(table)) == 100
+
+
+def test_the_parts_of_a_minute_merge_exactly_in_any_order(table: str) -> None:
+    """A parent and a child shard (and a window ended early) each aggregate part of a unicorn-minute: the
+    item holds what one aggregation of all its records gives, bit for bit, however the parts arrive."""
+    rng = random.Random(1)
+    distances = [rng.uniform(29, 31) * 10 ** rng.randint(-8, 1) for _ in range(60)]  # sums that round
+    magic = [rng.randint(100, 200) for _ in range(60)]
+    health = [rng.randint(100, 200) for _ in range(60)]
+    cuts = [(0, 17, "shardId-000000000000", 1), (17, 25, "shardId-000000000000", 18),
+            (25, 60, "shardId-000000000001", 26)]
+    parts = [part("Shadowfax", distances[a:b], magic[a:b], health[a:b], shard, first) for a, b, shard, first in cuts]
+    # Adding the parts' rounded sums would not do: only their exact partials give the whole's sum.
+    assert math.fsum(math.fsum(distances[a:b]) for a, b, *_ in cuts) != math.fsum(distances)
+    whole = {"Distance": Decimal(repr(math.fsum(distances))), "RecordCount": 60,
+             "MinMagicPoints": min(magic), "MaxMagicPoints": max(magic),
+             "MinHealthPoints": min(health), "MaxHealthPoints": max(health)}
+    for order in ([0, 1, 2], [2, 0, 1], [1, 2, 0, 2, 1]):  # the last one replays two parts
+        boto3.client("dynamodb").delete_item(TableName=table, Key={"Name": {"S": "Shadowfax"},
+                                                                    "StatusTime": {"S": parts[0]["StatusTime"]}})
+        for index in order:
+            assert summary_writer.handler(event([record(parts[index])]), Context()) == {"batchItemFailures": []}
+        (item,) = scan(table)
+        assert {k: item[k] for k in whole} == whole, order
+        assert item["PartCount"] == 3 and len(item["Partials"]) == 3
+    # Written together, in one batch, the same.
+    boto3.client("dynamodb").delete_item(TableName=table, Key={"Name": {"S": "Shadowfax"},
+                                                                "StatusTime": {"S": parts[0]["StatusTime"]}})
+    assert summary_writer.handler(event([record(p) for p in parts]), Context()) == {"batchItemFailures": []}
+    assert {k: scan(table)[0][k] for k in whole} == whole
+
+
+def test_parts_merged_by_concurrent_writers_are_all_kept(table: str) -> None:
+    """Writers merging parts of one minute at the same moment: the conditional write makes one of them merge
+    again, and no part is lost."""
+    parts = [part("Shadowfax", [30.0 + i], [150], [150], f"shardId-{i:012d}", 1) for i in range(8)]
+    barrier = threading.Barrier(len(parts))
+
+    def write(p: dict[str, Any]) -> dict[str, Any]:
+        barrier.wait()
+        return summary_writer.process(event([record(p)]), Context(), dynamodb=boto3.client("dynamodb"))
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in parts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    (item,) = scan(table)
+    assert item["RecordCount"] == 8 and item["Distance"] == Decimal(repr(math.fsum(30.0 + i for i in range(8))))
+    assert item["PartCount"] == 8
+
+
+def test_an_item_written_before_parts_existed_is_replaced(table: str) -> None:
+    boto3.client("dynamodb").put_item(TableName=table, Item={
+        "Name": {"S": "Shadowfax"}, "StatusTime": {"S": "2026-11-25 18:21:00.000"}, "Distance": {"N": "1"},
+        "MinMagicPoints": {"N": "1"}, "MaxMagicPoints": {"N": "1"}, "MinHealthPoints": {"N": "1"},
+        "MaxHealthPoints": {"N": "1"}, "RecordCount": {"N": "1"}, "WindowEnd": {"S": "2026-11-25 18:22:00.000"}})
+    new = part("Shadowfax", [30.5, 31.5], [150, 151], [140, 141], SHARD, 7)
+    assert summary_writer.handler(event([record(new)]), Context()) == {"batchItemFailures": []}
+    (item,) = scan(table)
+    assert item["RecordCount"] == 2 and item["Distance"] == Decimal("62") and item["PartCount"] == 1
 
 
 def test_duplicate_keys_in_a_batch_are_deduplicated_last_wins(table: str) -> None:
@@ -199,58 +288,55 @@ def test_malformed_summaries_are_logged_and_skipped_not_failed(
 
 
 class FlakyDynamoDB:
-    """The real client, except that for the first ``failing_calls`` BatchWriteItem calls the last
-    ``unprocessed`` requests are not written and come back as UnprocessedItems."""
+    """The real client, except that the first ``failing_calls`` PutItem calls are throttled."""
 
-    def __init__(self, real: Any, unprocessed: int, failing_calls: int = 1) -> None:
+    def __init__(self, real: Any, failing_calls: int = 1) -> None:
         self.real = real
-        self.unprocessed = unprocessed
         self.failing_calls = failing_calls
-        self.calls: list[int] = []
+        self.calls = 0
+        self.lock = threading.Lock()
 
-    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 - AWS name
-        ((table, requests),) = RequestItems.items()
-        self.calls.append(len(requests))
-        if len(self.calls) > self.failing_calls:
-            return self.real.batch_write_item(RequestItems=RequestItems)
-        cut = max(0, len(requests) - self.unprocessed)
-        if cut:
-            self.real.batch_write_item(RequestItems={table: requests[:cut]})
-        return {"UnprocessedItems": {table: requests[cut:]}} if requests[cut:] else {"UnprocessedItems": {}}
+    def put_item(self, **kwargs: Any) -> dict[str, Any]:
+        with self.lock:
+            self.calls += 1
+            throttled = self.calls <= self.failing_calls
+        if throttled:
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                              "PutItem")
+        return self.real.put_item(**kwargs)
+
+    def get_item(self, **kwargs: Any) -> dict[str, Any]:
+        return self.real.get_item(**kwargs)
 
 
-def test_unprocessed_items_are_retried_until_written(table: str) -> None:
+def test_throttled_writes_are_retried_until_written(table: str) -> None:
     summaries = [summary(f"U{i:02d}") for i in range(30)]
-    flaky = FlakyDynamoDB(boto3.client("dynamodb"), unprocessed=4, failing_calls=2)
+    flaky = FlakyDynamoDB(boto3.client("dynamodb"), failing_calls=5)
     sleeps: list[float] = []
     response = summary_writer.process(
         event([record(s) for s in summaries]), Context(), dynamodb=flaky, sleep=sleeps.append
     )
     assert response == {"batchItemFailures": []}
-    assert flaky.calls == [25, 4, 4, 5]  # chunk 1: 25, its 4 unprocessed twice; chunk 2: 5
-    assert len(sleeps) == 2 and all(0 <= s <= summary_writer.BACKOFF.cap for s in sleeps)
+    assert flaky.calls == 35 and len(sleeps) == 5
+    assert all(0 <= s <= summary_writer.BACKOFF.cap for s in sleeps)
     assert len(scan(table)) == 30
 
 
-def test_items_never_written_are_reported_as_batch_item_failures(table: str) -> None:
-    summaries = [summary(f"U{i:02d}") for i in range(27)]
-    records = [record(s) for s in summaries]
-    # U24 appears twice: both records that carried it are reported.
-    records.append(record(summary("U24", RecordCount=61)))
-    flaky = FlakyDynamoDB(boto3.client("dynamodb"), unprocessed=2, failing_calls=10**6)
+def test_summaries_never_written_are_reported_as_batch_item_failures(table: str) -> None:
+    records = [record(summary(f"U{i:02d}")) for i in range(3)]
+    # U01's second part comes after its first in the batch: when the first fails, both are reported.
+    records.append(record(part("U01", [30.0], [150], [150], "shardId-000000000001", 9)))
+    flaky = FlakyDynamoDB(boto3.client("dynamodb"), failing_calls=10**6)
     sleeps: list[float] = []
     response = summary_writer.process(event(records), Context(), dynamodb=flaky, sleep=sleeps.append)
     failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
-    seq = [r["kinesis"]["sequenceNumber"] for r in records]
-    # chunk 1 (U00..U24): U23 and U24 never written; chunk 2 (U25, U26): both never written
-    assert failed == sorted([seq[23], seq[24], seq[25], seq[26], seq[27]], key=int)
-    assert {i["Name"] for i in scan(table)} == {f"U{i:02d}" for i in range(23)}
-    assert sum(sleeps) <= 2 * summary_writer.BACKOFF.worst_case_total()
-    assert len(flaky.calls) == 2 * summary_writer.BACKOFF.attempts
+    assert failed == sorted((r["kinesis"]["sequenceNumber"] for r in records), key=int)
+    assert scan(table) == []
+    assert flaky.calls == 3 * summary_writer.BACKOFF.attempts
 
 
 def test_retry_time_is_bounded_by_the_lambda_deadline(table: str) -> None:
-    flaky = FlakyDynamoDB(boto3.client("dynamodb"), unprocessed=1, failing_calls=10**6)
+    flaky = FlakyDynamoDB(boto3.client("dynamodb"), failing_calls=10**6)
     started = time.monotonic()
     # 5.5 s left, 5 s safety margin: about 0.5 s for retries
     response = summary_writer.process(event([record(summary())]), Context(5_500), dynamodb=flaky)
