@@ -56,6 +56,9 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
                          "Dagster has complete hours to work on (default 3; 0 loads none)")
     up.add_argument("--parameter", "-p", action="append", default=[], metavar="KEY=VALUE",
                     help="template parameter for the deploy at start (repeatable), e.g. TumblingWindowInSeconds=5")
+    up.add_argument("--shards", type=int, default=None, metavar="N",
+                    help="shards of the source stream when it is created (the template's SourceStreamShardCount; "
+                         "a running stream is resharded with `aws kinesis update-shard-count`)")
     up.add_argument("--verbose", "-v", action="store_true",
                     help="print every line of every component (they always go to <data dir>/logs/)")
     up.add_argument("--log-max-bytes", type=int, default=MAX_BYTES, metavar="BYTES",
@@ -118,7 +121,8 @@ def _up(args: argparse.Namespace) -> int:
 
             deploy_log = supervisor.log("deploy")
             supervisor.say(f"deploying the stack (log: {deploy_log.path})")
-            deploy_local(settings.data_dir, parse_parameter_overrides(args.parameter),
+            parameters = [*args.parameter, *([f"SourceStreamShardCount={args.shards}"] if args.shards else [])]
+            deploy_local(settings.data_dir, parse_parameter_overrides(parameters),
                          out=lambda line: deploy_log.write(Entry(time.time(), "deploy", "INFO", line)))
         if args.no_deploy:
             console.banner(_banner(settings, producing=None, map_url=None, dagster_url=None))

@@ -39,6 +39,7 @@ from localaws.gateway.faults import (
     split_batch_write,
     split_put_records,
 )
+from localaws.gateway.kinesis_scaling import ScalingError, update_shard_count
 from localaws.wire.errors import error_response, injected_error, protocol_of
 from localaws.wire.operations import operation_name
 from localaws.wire.routing import ATHENA_CONTROL_PLANE, s3_operation, service_of, target_operation
@@ -137,12 +138,34 @@ class Gateway:
                 400, "UnknownServiceException",
                 f"The local endpoint does not serve the AWS service '{service}'", protocol, cors,
             )
+        if service == "kinesis" and operation == "UpdateShardCount":
+            return await self._update_shard_count(request, backend, protocol, cors)
         if self.faults.rules:
             operation = await self._operation(request, service, target, protocol)
             decision = self.faults.decide(service, operation)
             if decision:
                 return await self._faulted(request, decision, backend, service, operation, protocol, cors)
         return await self._forward(request, backend, service, protocol, cors)
+
+    async def _update_shard_count(self, request: web.Request, backend: str, protocol: str,
+                                  cors: dict[str, str]) -> web.Response:
+        """kinesalite has no UpdateShardCount: done here with its SplitShard and MergeShards."""
+        assert self.session is not None
+        headers = {key: request.headers[key] for key in ("Authorization", "X-Amz-Date") if key in request.headers}
+
+        async def call(target: str, body: dict) -> tuple[int, dict]:
+            assert self.session is not None
+            async with self.session.post(backend + "/", data=json.dumps(body), headers={
+                    **headers, "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"}) as response:
+                return response.status, json.loads(await response.read() or b"{}")
+
+        try:
+            result = await update_shard_count(call, json.loads(await request.read() or b"{}"))
+        except ScalingError as error:
+            return self._error(error.status, error.code, str(error), protocol, cors)
+        except ValueError:
+            return self._error(400, "SerializationException", "the request body is not JSON", protocol, cors)
+        return web.json_response(result, headers=cors, content_type="application/x-amz-json-1.1")
 
     async def _forward(
         self, request: web.Request, backend: str, service: str, protocol: str, cors: dict[str, str],

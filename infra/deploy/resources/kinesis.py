@@ -82,35 +82,12 @@ class KinesisStream(ResourceHandler):
 
 
 def reshard(client: Any, name: str, target: int, wait_active: Any) -> None:
-    """Bring the open shards to ``target`` by splitting the widest or merging the narrowest adjacent pair
-    (kinesalite has no UpdateShardCount)."""
+    """Bring the open shards to ``target`` with UpdateShardCount (uniform scaling), in steps of at most double
+    or half, the most Kinesis allows at once."""
     while True:
-        shards = _open_shards(client, name)
-        if len(shards) == target:
+        current = client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["OpenShardCount"]
+        if current == target:
             return
-        if len(shards) < target:
-            widest = max(shards, key=lambda shard: shard[2] - shard[1])
-            shard_id, low, high = widest
-            client.split_shard(StreamName=name, ShardToSplit=shard_id, NewStartingHashKey=str((low + high + 1) // 2))
-        else:
-            ordered = sorted(shards, key=lambda shard: shard[1])
-            pairs = [(a, b) for a, b in zip(ordered, ordered[1:], strict=False) if a[2] + 1 == b[1]]
-            a, b = min(pairs, key=lambda pair: pair[1][2] - pair[0][1])
-            client.merge_shards(StreamName=name, ShardToMerge=a[0], AdjacentShardToMerge=b[0])
+        step = min(target, current * 2) if target > current else max(target, (current + 1) // 2)
+        client.update_shard_count(StreamName=name, TargetShardCount=step, ScalingType="UNIFORM_SCALING")
         wait_active()
-
-
-def _open_shards(client: Any, name: str) -> list[tuple[str, int, int]]:
-    shards: list[tuple[str, int, int]] = []
-    kwargs: dict[str, Any] = {"StreamName": name}
-    while True:
-        page = client.list_shards(**kwargs)
-        for shard in page["Shards"]:
-            if "EndingSequenceNumber" not in shard["SequenceNumberRange"]:
-                hash_range = shard["HashKeyRange"]
-                shards.append((shard["ShardId"], int(hash_range["StartingHashKey"]),
-                               int(hash_range["EndingHashKey"])))
-        token = page.get("NextToken")
-        if not token:
-            return shards
-        kwargs = {"NextToken": token}
