@@ -102,6 +102,17 @@ def assert_aggregates_exact(stack: LocalStack, window_s: int, timeout: float = 1
     return len(records)
 
 
+def archived_rows(stack: LocalStack, bucket: str) -> list[str]:
+    """Every archived record's sequence number, once per copy in the archive."""
+    s3 = stack.client("s3")
+    numbers: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="raw/"):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+            numbers += pq.read_table(io.BytesIO(body), columns=["sequencenumber"]).column(0).to_pylist()
+    return numbers
+
+
 def assert_archive_complete(stack: LocalStack, bucket: str, timeout: float = 120) -> set[tuple[str, str]]:
     """Every record of the stream is in the archive (by sequence number); returns the partitions."""
     in_stream = stream_sequence_numbers(stack.client("kinesis"))

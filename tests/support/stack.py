@@ -32,6 +32,7 @@ class LocalStack:
     port: int
     log_path: Path
     extra_args: list[str] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)  # for `local up` and all it starts (emulator knobs)
     map_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -70,7 +71,7 @@ class LocalStack:
     def start(self, timeout: float | None = None) -> None:
         # With Dagster, `local up` is ready once the webserver has loaded the code location: minutes on a busy machine.
         timeout = timeout or (400.0 if "--dagster-port" in self.extra_args else 90.0)
-        env = {**os.environ, **self.env}
+        env = {**os.environ, **self.env, **self.extra_env}
         log = self.log_path.open("ab")
         # Dagster and the history loader only where a test asks for them (they cost a minute of CPU).
         optional = [*([] if "--dagster-port" in self.extra_args else ["--no-dagster"]),
