@@ -30,8 +30,8 @@ def test_registration_and_reconciliation_retry_through_injected_faults(loaded: H
     import json
 
     from orchestration.defs.archive.assets import raw_unicorn_status
-    from orchestration.defs.platform.definitions import resources
     from orchestration.defs.quality.checks import archive_matches_dynamodb
+    from tests.support.orchestration_stack import code_location_resources
 
     stack = loaded.stack
     for service, operation, error, probability, seed in RULES:
@@ -42,7 +42,7 @@ def test_registration_and_reconciliation_retry_through_injected_faults(loaded: H
         partition = loaded.hour_keys()[0]
         with environment(loaded.env):
             result = dg.materialize([raw_unicorn_status, archive_matches_dynamodb], partition_key=partition,
-                                    resources=resources.load_fn().resources, raise_on_error=False)
+                                    resources=code_location_resources(), raise_on_error=False)
         listed = stack.cli("local", "faults", "list", "--json", "--data-dir", str(stack.data_dir))
         assert listed.returncode == 0, listed.stderr
         rules = json.loads(listed.stdout)["rules"]

@@ -45,3 +45,11 @@ def started_history_stack(tmp: Path, extra: list[str] | None = None, hours: int 
         with environment({**stack.env, "WILDRYDES_START_DATE": f"{start - timedelta(days=1):%Y-%m-%d}"}):
             report = load_history(hours, unicorns, SEED, end)
             yield HistoryStack(stack, report)
+
+
+def code_location_resources() -> dict:
+    """Every resource the code location binds (the platform's and dbt's), for materializing assets in a test."""
+    from orchestration.defs.dbt.definitions import resources as dbt
+    from orchestration.defs.platform.definitions import resources as platform
+
+    return {**platform.load_fn().resources, **dbt.load_fn().resources}

@@ -28,11 +28,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HistoryStack]:
     then the daily and current models."""
     from orchestration.defs.archive.assets import raw_unicorn_status
     from orchestration.defs.dbt.assets import dbt_current_models, dbt_daily_models, dbt_hourly_models
-    from orchestration.defs.platform.definitions import resources
+    from tests.support.orchestration_stack import code_location_resources
 
     for loaded in started_history_stack(tmp_path_factory.mktemp("dbt")):
         with environment(loaded.env):
-            res = resources.load_fn().resources
+            res = code_location_resources()
             for key in loaded.hour_keys():
                 assert dg.materialize([raw_unicorn_status], partition_key=key, resources=res).success
             first, last = loaded.hour_keys()[0], loaded.hour_keys()[-1]
@@ -93,13 +93,13 @@ def test_marts_answer_plausibly(built: HistoryStack) -> None:
 
 def test_an_hourly_partition_rewrites_only_its_hour(built: HistoryStack) -> None:
     from orchestration.defs.dbt.assets import dbt_hourly_models
-    from orchestration.defs.platform.definitions import resources
+    from tests.support.orchestration_stack import code_location_resources
 
     counts = "select dt, hour, count(*) as n from wildrydes.fct_unicorn_minute group by 1, 2 order by 1, 2"
     before = query(built, counts)
     with environment(built.env):
         result = dg.materialize([dbt_hourly_models], partition_key=built.hour_keys()[1],
-                                resources=resources.load_fn().resources)
+                                resources=code_location_resources())
     assert result.success
     after = query(built, counts)
     assert after == before and len(after) == HOURS
@@ -122,16 +122,14 @@ def test_dbt_docs_generate(built: HistoryStack) -> None:
 # --------------------------------------------------------------------------- the analysts' README
 
 
-def readme_blocks(language: str) -> list[str]:
-    """The code blocks of the README's section for analysts."""
-    readme = (REPO / "README.md").read_text()
-    start = readme.index("## For analysts")
-    text = readme[start:readme.index("\n## ", start)]
+def guide_blocks(language: str) -> list[str]:
+    """The code blocks of the analysts' guide (docs/analysts.md)."""
+    text = (REPO / "docs" / "analysts.md").read_text()
     return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
 
 
-def test_readme_sql_examples_run_and_answer(built: HistoryStack) -> None:
-    blocks = readme_blocks("sql")
+def test_the_analysts_guide_sql_examples_run_and_answer(built: HistoryStack) -> None:
+    blocks = guide_blocks("sql")
     assert len(blocks) >= 7
     for sql in blocks:
         rows = query(built, sql)
@@ -140,14 +138,14 @@ def test_readme_sql_examples_run_and_answer(built: HistoryStack) -> None:
     assert len(trip_points) == HOURS * 3600  # the whole (only) trip of Shadowfax, one point a second
 
 
-def test_readme_python_and_cli_examples_run(built: HistoryStack) -> None:
-    [python] = readme_blocks("python")
+def test_the_analysts_guide_python_and_cli_examples_run(built: HistoryStack) -> None:
+    [python] = guide_blocks("python")
     with environment(built.env):
         result = subprocess.run([sys.executable, "-c", python], capture_output=True, text=True, timeout=300,
                                 env=dict(os.environ))
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count(" km") == UNICORNS
-    [shell] = readme_blocks("sh")
+    [shell] = guide_blocks("sh")
     sql = re.search(r'wildrydes query "(.*)"', shell).group(1)  # type: ignore[union-attr]
     with environment(built.env):
         cli = subprocess.run([sys.executable, "-m", "infra.cli", "query", sql], capture_output=True, text=True,

@@ -52,12 +52,12 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HistoryStack]:
 
 def run_check(loaded: HistoryStack, partition: str) -> dg.AssetCheckEvaluation:
     from orchestration.defs.archive.assets import raw_unicorn_status
-    from orchestration.defs.platform.definitions import resources
     from orchestration.defs.quality.checks import archive_matches_dynamodb
+    from tests.support.orchestration_stack import code_location_resources
 
     with environment(loaded.env):
         result = dg.materialize([raw_unicorn_status, archive_matches_dynamodb], partition_key=partition,
-                                resources=resources.load_fn().resources, raise_on_error=False)
+                                resources=code_location_resources(), raise_on_error=False)
     [evaluation] = result.get_asset_check_evaluations()
     return evaluation
 
@@ -65,11 +65,11 @@ def run_check(loaded: HistoryStack, partition: str) -> dg.AssetCheckEvaluation:
 def register(loaded: HistoryStack, partition: str) -> None:
     """Materializes the hour's raw partition alone (registers it in Glue)."""
     from orchestration.defs.archive.assets import raw_unicorn_status
-    from orchestration.defs.platform.definitions import resources
+    from tests.support.orchestration_stack import code_location_resources
 
     with environment(loaded.env):
         result = dg.materialize([raw_unicorn_status], partition_key=partition,
-                                resources=resources.load_fn().resources)
+                                resources=code_location_resources())
     assert result.success
 
 

@@ -106,12 +106,12 @@ def test_refuses_hours_that_hold_live_data(loaded: HistoryStack) -> None:
 
 def test_materialized_hours_are_glue_partitions_with_footer_metadata(loaded: HistoryStack) -> None:
     from orchestration.defs.archive.assets import raw_unicorn_status
-    from orchestration.defs.platform.definitions import resources
+    from tests.support.orchestration_stack import code_location_resources
 
     with environment(loaded.env):
         for key in loaded.hour_keys():
             result = dg.materialize([raw_unicorn_status], partition_key=key,
-                                    resources=resources.load_fn().resources)
+                                    resources=code_location_resources())
             assert result.success
             [materialization] = result.asset_materializations_for_node("raw_unicorn_status")
             meta = materialization.metadata
@@ -120,7 +120,7 @@ def test_materialized_hours_are_glue_partitions_with_footer_metadata(loaded: His
             assert meta["error_records"].value == 0
             assert meta["glue_action"].value == "created"
         again = dg.materialize([raw_unicorn_status], partition_key=loaded.hour_keys()[0],
-                               resources=resources.load_fn().resources)
+                               resources=code_location_resources())
         assert again.asset_materializations_for_node("raw_unicorn_status")[0].metadata["glue_action"].value \
             == "unchanged"
     glue = loaded.stack.client("glue")
