@@ -1,13 +1,16 @@
 """A Lambda worker process: imports one handler and invokes it for each event read from stdin.
 
 Protocol: one JSON line in ({"event", "context"}), one JSON line out ({"result"} or {"error"}). The
-handler's own prints go to stderr (the function's log), never into the protocol stream.
+handler's own prints go to stderr (the function's log), never into the protocol stream; its log records are
+formatted as AWS's Python runtime formats them (``[LEVEL]\t<UTC time>\t<request id>\t<message>``), at the
+level ``AWS_LAMBDA_LOG_LEVEL`` says (WARNING by default, as on AWS).
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import sys
 import time
@@ -34,9 +37,34 @@ class LambdaContext:
         return max(0, int(self._deadline_ms - time.time() * 1000))
 
 
+class RequestId(logging.Filter):
+    """Stamps each log record with the request id of the invocation it belongs to."""
+
+    current = ""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = self.current
+        return True
+
+
+def configure_logging() -> RequestId:
+    stamp = RequestId()
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+                                  "%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    handler.addFilter(stamp)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "WARNING").upper())
+    return stamp
+
+
 def main() -> int:
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     sys.stdout = sys.stderr
+    stamp = configure_logging()
     module_name, _, function_name = sys.argv[1].rpartition(".")
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
@@ -48,6 +76,7 @@ def main() -> int:
         if handler is None:
             protocol.write(json.dumps({"error": import_error}) + "\n")
             continue
+        stamp.current = request["context"]["aws_request_id"]
         try:
             result = handler(request["event"], LambdaContext(request["context"]))
             protocol.write(json.dumps({"result": result}) + "\n")

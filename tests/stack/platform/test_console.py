@@ -34,14 +34,15 @@ ROWS, COLUMNS = 50, 160
 
 def checkout_named(target: Path) -> Path:
     """The project's files (as git tracks them, with this working tree's content) in a folder of another name,
-    sharing the installed Node backends."""
+    sharing what `make install` built (the Node backends, the map)."""
     tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True, check=True).stdout
     for name in tracked.decode().split("\0"):
         source = REPO_ROOT / name
         if name and source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
-    (target / "localaws" / "node" / "node_modules").symlink_to(REPO_ROOT / "localaws" / "node" / "node_modules")
+    for built in ("localaws/node/node_modules", "streaming/map/site"):  # what `make install` builds
+        (target / built).symlink_to(REPO_ROOT / built)
     return target
 
 

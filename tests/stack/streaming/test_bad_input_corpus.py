@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from localaws.supervisor.logs import read
 from streaming.lambdas.kinesis_put import put_records
 from streaming.lambdas.quarantine import MAX_DATA_CHARS
 from streaming.lambdas.retry import Backoff
@@ -294,20 +295,23 @@ def test_nothing_crashed_nothing_failed_and_the_counts_are_where_an_operator_loo
             "0", "0"), f"{queue} holds failed batches"
 
     # Every invocation of the functions succeeded the first time (no retries, no bisection, nothing given up).
-    log = (stack.data_dir / "logs" / "lambda.log").read_text(errors="replace")
-    invocations = [line for line in log.splitlines() if "outcome=" in line]
+    logs = stack.data_dir / "logs"
+    lines = list(read(logs, ["lambda"]))
+    invocations = [e.text for e in lines if "outcome=" in e.text]
     assert invocations
     assert [line for line in invocations if " error=" in line] == []
-    assert "gave up" not in log and "Traceback" not in log
+    assert not [e for e in lines if "gave up" in e.text or "Traceback" in e.text]
     # Each quarantined record is logged once, at ERROR, with its sequence number.
-    logged = re.findall(r"^quarantined record: .* \(shard \S+, sequence (\d+)\)$", log, re.MULTILINE)
+    quarantined = re.compile(r"\tquarantined record: .* \(shard \S+, sequence (\d+)\)$")
+    logged = [m.group(1) for e in lines if e.level == "ERROR" and (m := quarantined.search(e.text))]
     assert sorted(logged) == sorted(sent.bad)
 
     # The archive transform logs each ProcessingFailed record once, at ERROR, with its sequence number.
-    log = (stack.data_dir / "logs" / "firehose.log").read_text(errors="replace")
-    logged = re.findall(r"^ProcessingFailed record \S+ \(shard \S+, sequence (\d+)\): ", log, re.MULTILINE)
+    lines = list(read(logs, ["firehose"]))
+    failed = re.compile(r"\tProcessingFailed record \S+ \(shard \S+, sequence (\d+)\): ")
+    logged = [m.group(1) for e in lines if e.level == "ERROR" and (m := failed.search(e.text))]
     assert sorted(logged) == sorted(sent.bad)
-    assert "Traceback" not in log
+    assert not [e for e in lines if "Traceback" in e.text]
     firehose = json.loads((stack.data_dir / "firehose" / "status.json").read_text())["streams"][ARCHIVE_STREAM]
     assert firehose["records_failed_by_type"] == {"processing-failed": len(sent.bad)}
     assert firehose["lambda_errors"] == 0
