@@ -16,16 +16,22 @@ from streaming.lambdas import aggregator, summary_writer
 
 
 class CapturedStream:
-    """Stands in for the Kinesis client the aggregator puts its summaries with."""
+    """Stands in for the Kinesis client the aggregator puts its summaries with (and its relay to the live map,
+    which history does not feed: those are dropped)."""
 
     def __init__(self) -> None:
-        self.records: list[tuple[bytes, str]] = []
+        self.records: dict[str, list[tuple[bytes, str]]] = {}
 
     def put_records(self, Records: list[dict[str, Any]], **target: Any) -> dict[str, Any]:  # noqa: N803 - boto3
-        first = len(self.records)
-        self.records.extend((r["Data"], r["PartitionKey"]) for r in Records)
+        stream = str(target.get("StreamName") or target.get("StreamARN", "")).rsplit("/", 1)[-1]
+        kept = self.records.setdefault(stream, [])
+        first = len(kept)
+        kept.extend((r["Data"], r["PartitionKey"]) for r in Records)
         return {"FailedRecordCount": 0, "Records": [{"SequenceNumber": f"{first + i:020d}", "ShardId": "captured"}
                                                      for i in range(len(Records))]}
+
+    def of(self, stream: str) -> list[bytes]:
+        return [data for data, _ in self.records.get(stream.rsplit("/", 1)[-1], [])]
 
 
 @contextmanager
@@ -57,7 +63,7 @@ def aggregate_window(dep: Deployment, shard: str, window_start: float, records: 
         final = window_event([], shard, mapping.stream_arn, mapping.region, fn.role, window_start,
                              mapping.tumbling_window_s, state, final=True)
         aggregator.process(final, kinesis=captured)
-    return [data for data, _ in captured.records]
+    return captured.of(fn.environment.get(aggregator.SUMMARY_STREAM_ENV, ""))
 
 
 def write_summaries(dep: Deployment, summaries: list[bytes], arrival_ms: int, dynamodb: Any) -> int:

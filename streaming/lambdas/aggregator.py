@@ -24,6 +24,11 @@ batch boundaries or the order, and equals ``math.fsum`` over the same values com
 Malformed records (bad base64, not JSON, contract violations) never fail the batch: each is counted in
 ``state["_quarantined"]`` and sent with its reason to the quarantine queue (``QUARANTINE_QUEUE_URL``).
 
+The live map does not read the source stream (its viewers would share the pipeline's 5 GetRecords/s per shard):
+each invocation relays the latest reading of each unicorn in its batch, as it arrived, to ``MAP_STREAM``. The
+relay is best effort by design: a reading it could not relay (after a few quick retries) is replaced by the
+next one a second later, so a failure is logged as a warning and never fails the batch.
+
 State size: Lambda ends a window early when its state passes 1 MB per shard (~10,000 unicorns at ~100
 bytes each); the final invoke of that part emits its summaries, the rest of the window starts from empty
 state under a new ``Partial`` id, and the writer adds the parts up. More shards keep windows whole.
@@ -50,6 +55,8 @@ from .timefmt import epoch_seconds_to_ms, format_datetime, parse_iso, to_epoch_m
 log = logging.getLogger(__name__)
 
 SUMMARY_STREAM_ENV = "SUMMARY_STREAM"
+MAP_STREAM_ENV = "MAP_STREAM"
+RELAY_BACKOFF = Backoff(attempts=3, base=0.02, cap=0.2)
 EMIT_BACKOFF = Backoff(attempts=8, base=0.05, cap=2.0)
 SAFETY_MARGIN_S = 3.0
 
@@ -87,6 +94,7 @@ def process(
         state["p"] = f"{shard_id}/{first}"
 
     bad: list[dict[str, Any]] = []
+    latest: dict[str, bytes] = {}  # per unicorn, its latest reading of this batch (for the map)
     outside = 0
     for record in records:
         kin = record.get("kinesis") or {}
@@ -113,6 +121,7 @@ def process(
         if isinstance(arrival, int | float) and not start_ms <= epoch_seconds_to_ms(arrival) < end_ms:
             outside += 1
         add_record(state, parsed)
+        latest[parsed["Name"]] = raw
     state["_quarantined"] += len(bad)
     if outside:
         log.warning(
@@ -123,6 +132,7 @@ def process(
         )
 
     quarantine.send(bad, sqs=sqs, sleep=sleep)
+    relay(latest, kinesis=kinesis, sleep=sleep)
 
     if event.get("isFinalInvokeForWindow"):
         if event.get("isWindowTerminatedEarly"):
@@ -247,6 +257,21 @@ def emit(
     if stats.resent:
         log.warning("re-sent %d summary records after partial failures (%s)", stats.resent, dict(stats.errors))
     return len(rows)
+
+
+def relay(latest: dict[str, bytes], *, kinesis: Any = None, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Each unicorn's latest reading to the map's stream, when there is one; never fails the batch."""
+    stream = os.environ.get(MAP_STREAM_ENV)
+    if not stream or not latest:
+        return
+    kinesis = kinesis if kinesis is not None else clients.get("kinesis")
+    entries = [(data, name) for name, data in latest.items()]
+    try:
+        for batch in batches(entries):
+            put_records(kinesis, stream, batch, backoff=RELAY_BACKOFF, sleep=sleep)
+    except Exception as exc:  # noqa: BLE001 - the map's view of one second must never hold back aggregation
+        log.warning("relayed not all %d readings to %s (%s): the map shows them with the next ones",
+                    len(entries), stream, exc)
 
 
 def _deadline(context: Any) -> float | None:

@@ -28,8 +28,6 @@ from localaws.settings import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "infra" / "template.yaml"
 CHECKOV = REPO_ROOT / "infra" / "lint" / ".venv" / "bin" / "checkov"
-STREAM_READ = {"kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
-               "kinesis:GetShardIterator", "kinesis:ListShards"}
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +96,8 @@ def test_every_bucket_is_encrypted_private_and_tls_only(template: Template) -> N
                    ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")), logical_id
         assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}
-        assert bucket.get("DeletionPolicy") == "Retain", logical_id
+        assert bucket.get("DeletionPolicy") == "RetainExceptOnCreate", logical_id  # a failed create leaves none
+        assert bucket.get("UpdateReplacePolicy") == "Retain", logical_id
         deny = [s for s in statements(policies[logical_id]) if s["Effect"] == "Deny"]
         tls = [s for s in deny if s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}]
         assert tls, f"{logical_id} has no policy denying non-TLS access"
@@ -145,11 +144,13 @@ def test_roles_use_no_managed_policies(template: Template) -> None:
         assert "ManagedPolicyArns" not in role["Properties"], logical_id
 
 
-def test_unauthenticated_map_role_can_only_read_the_two_streams(template: Template) -> None:
+def test_unauthenticated_map_role_can_only_read_the_map_and_summary_streams(template: Template) -> None:
     attachment = template.resources["MapIdentityPoolRoles"]["Properties"]
     assert attachment["IdentityPoolId"] == {"Ref": "MapIdentityPool"}
     assert attachment["Roles"] == {"unauthenticated": get_att("MapUnauthenticatedRole")}
-    assert template.resources["MapIdentityPool"]["Properties"]["AllowUnauthenticatedIdentities"] is True
+    pool = template.resources["MapIdentityPool"]["Properties"]
+    assert pool["AllowUnauthenticatedIdentities"] is True
+    assert pool["AllowClassicFlow"] is True  # the enhanced flow's session policy does not allow Kinesis reads
 
     role = template.resources["MapUnauthenticatedRole"]["Properties"]
     (trust,) = statements(role["AssumeRolePolicyDocument"])
@@ -162,10 +163,10 @@ def test_unauthenticated_map_role_can_only_read_the_two_streams(template: Templa
     assert granted and all(s["Effect"] == "Allow" for s in granted)
     assert all("Condition" not in s and "NotAction" not in s and "NotResource" not in s for s in granted)
     actions = {a for s in granted for a in as_list(s["Action"])}
-    assert actions == STREAM_READ
+    assert actions == {"kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"}  # what the page calls
     resources = [r for s in granted for r in as_list(s["Resource"])]
     assert sorted(map(json.dumps, resources)) == sorted(
-        map(json.dumps, [get_att("SourceStream"), get_att("SummaryStream")]))
+        map(json.dumps, [get_att("MapStream"), get_att("SummaryStream")]))  # never the pipeline's source stream
 
 
 def test_function_roles_are_scoped_to_their_resources(template: Template) -> None:
@@ -179,11 +180,12 @@ def test_function_roles_are_scoped_to_their_resources(template: Template) -> Non
 
     aggregator = grants("AggregatorRole")
     assert aggregator["kinesis:GetRecords"] == [get_att("SourceStream")]
-    assert aggregator["kinesis:PutRecords"] == [get_att("SummaryStream")]
+    assert aggregator["kinesis:PutRecords"] == [get_att("SummaryStream"), get_att("MapStream")]
     assert "dynamodb:BatchWriteItem" not in aggregator
     writer = grants("SummaryWriterRole")
     assert writer["kinesis:GetRecords"] == [get_att("SummaryStream")]
-    assert writer["dynamodb:BatchWriteItem"] == [get_att("SensorTable")]
+    assert writer["dynamodb:PutItem"] == writer["dynamodb:GetItem"] == [get_att("SensorTable")]
+    assert "dynamodb:BatchWriteItem" not in writer
     assert not any(action.startswith("kinesis:Put") for action in writer)
     transform = grants("ArchiveTransformRole")
     assert set(transform) == {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -196,18 +198,24 @@ def test_function_roles_are_scoped_to_their_resources(template: Template) -> Non
 # ---------------------------------------------------------------------------------- platform
 def test_streams_table_and_catalog(template: Template) -> None:
     r = template.resources
-    for logical_id, name in (("SourceStream", "wildrydes"), ("SummaryStream", "wildrydes-summary")):
+    # Named after the stack, so two stacks coexist: the default stack "wildrydes" keeps the workshop's names.
+    for logical_id, name in (("SourceStream", {"Ref": "AWS::StackName"}),
+                             ("SummaryStream", {"Fn::Sub": "${AWS::StackName}-summary"}),
+                             ("MapStream", {"Fn::Sub": "${AWS::StackName}-map"})):
         props = r[logical_id]["Properties"]
         assert props["Name"] == name and props["RetentionPeriodHours"] == 24
         assert props["ShardCount"] == {"Ref": f"{logical_id}ShardCount"}
         assert props["StreamEncryption"]["EncryptionType"] == "KMS"
     table = r["SensorTable"]["Properties"]
-    assert table["TableName"] == "UnicornSensorData" and table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TableName"] == {"Fn::If": ["IsDefaultStack", "UnicornSensorData",
+                                             {"Fn::Sub": "${AWS::StackName}-UnicornSensorData"}]}
+    assert template.conditions["IsDefaultStack"] == {"Fn::Equals": [{"Ref": "AWS::StackName"}, "wildrydes"]}
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["KeySchema"] == [{"AttributeName": "Name", "KeyType": "HASH"},
                                   {"AttributeName": "StatusTime", "KeyType": "RANGE"}]
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
 
-    assert r["GlueDatabase"]["Properties"]["DatabaseInput"]["Name"] == "wildrydes"
+    assert r["GlueDatabase"]["Properties"]["DatabaseInput"]["Name"] == {"Ref": "AWS::StackName"}
     table_input = r["RawTable"]["Properties"]["TableInput"]
     assert table_input["Name"] == "unicorn_status"
     assert [(k["Name"], k["Type"]) for k in table_input["PartitionKeys"]] == [("dt", "string"), ("hour", "string")]
@@ -223,16 +231,17 @@ def test_streams_table_and_catalog(template: Template) -> None:
     ]
 
     group = r["AthenaWorkGroup"]["Properties"]
-    assert group["Name"] == "wildrydes"
+    assert group["Name"] == {"Ref": "AWS::StackName"}
     config = group["WorkGroupConfiguration"]
     assert config["EnforceWorkGroupConfiguration"] is True
+    assert config["BytesScannedCutoffPerQuery"] == {"Ref": "AthenaBytesScannedCutoffPerQuery"}
     assert config["ResultConfiguration"]["OutputLocation"] == {"Fn::Sub": "s3://${AthenaResultsBucket}/athena-results/"}
     assert config["ResultConfiguration"]["EncryptionConfiguration"]["EncryptionOption"] == "SSE_S3"
 
 
 def test_archive_delivery_stream(template: Template) -> None:
     props = template.resources["ArchiveDeliveryStream"]["Properties"]
-    assert props["DeliveryStreamName"] == "wildrydes-archive"
+    assert props["DeliveryStreamName"] == {"Fn::Sub": "${AWS::StackName}-archive"}
     assert props["DeliveryStreamType"] == "KinesisStreamAsSource"
     assert props["KinesisStreamSourceConfiguration"]["KinesisStreamARN"] == get_att("SourceStream")
     s3 = props["ExtendedS3DestinationConfiguration"]

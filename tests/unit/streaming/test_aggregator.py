@@ -504,3 +504,44 @@ def test_handler_imports_only_stdlib_and_boto3() -> None:
                 assert words[1].split(".")[0] in allowed, f"{path.name}: {line}"
             elif line.startswith("from ") and not words[1].startswith("."):
                 assert words[1].split(".")[0] in allowed | {"__future__"}, f"{path.name}: {line}"
+
+
+@pytest.fixture
+def map_stream(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    name = f"map-{uuid.uuid4().hex[:8]}"
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name)
+    monkeypatch.setenv("MAP_STREAM", name)
+    return name
+
+
+def raw_stream(name: str) -> list[tuple[str, dict[str, Any]]]:
+    kinesis = boto3.client("kinesis")
+    shard = kinesis.list_shards(StreamName=name)["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName=name, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = kinesis.get_records(ShardIterator=iterator["ShardIterator"], Limit=10_000)["Records"]
+    return [(r["PartitionKey"], json.loads(r["Data"])) for r in records]
+
+
+def test_each_batch_relays_each_unicorns_latest_reading_to_the_map(summary_stream: str, map_stream: str) -> None:
+    records = fleet_records(unicorns=3, ticks=4)
+    bad = kinesis_record(b"{not json", WINDOW_START_S + 5)
+    aggregator.handler(window_event([*records[:6], bad], {}), Context())
+    aggregator.handler(window_event(records[6:], {}), Context())
+    readings = [json.loads(base64.b64decode(r["kinesis"]["data"])) for r in records]
+    relayed = raw_stream(map_stream)
+    expected = [(r["Name"], r) for r in readings[3:6]] + [(r["Name"], r) for r in readings[9:12]]
+    assert sorted(relayed, key=lambda x: (x[1]["StatusTime"], x[0])) == sorted(
+        expected, key=lambda x: (x[1]["StatusTime"], x[0]))
+
+
+def test_a_failing_map_relay_is_logged_and_never_fails_the_batch(
+    summary_stream: str, map_stream: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    records = fleet_records(unicorns=2, ticks=2)
+    flaky = FlakyKinesis(boto3.client("kinesis"), fail_indexes={0, 1}, failing_calls=10**6)
+    response = aggregator.process(window_event(records, {}), Context(), kinesis=flaky, sleep=lambda s: None)
+    assert response["batchItemFailures"] == [] and sum(e[5] for e in response["state"]["u"].values()) == 4
+    assert len(flaky.calls) == aggregator.RELAY_BACKOFF.attempts
+    assert "relayed not all 2 readings" in caplog.text and raw_stream(map_stream) == []
