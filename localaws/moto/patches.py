@@ -11,6 +11,7 @@
 4. Identity pool roles: moto implements neither SetIdentityPoolRoles nor GetIdentityPoolRoles (its server
    answers 501), so the template's role attachment could not be deployed. They keep the roles and role
    mappings on the pool, as Cognito does.
+5. Identity pool flows: moto drops ``AllowClassicFlow`` (the basic flow the map uses); it is kept and described.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import types
 from typing import Any
 
 from moto.awslambda import models as lambda_models
+from moto.cognitoidentity import models as cognito_models
 from moto.cognitoidentity import responses as cognito_responses
 from moto.core.exceptions import JsonRESTError as RESTError
 from moto.iam import access_control
@@ -94,6 +96,24 @@ def _get_identity_pool_roles(self: Any) -> str:
                        **({"RoleMappings": mappings} if mappings else {})})
 
 
+def _keeping_classic_flow(original: Any) -> Any:
+    def create_or_update(self: Any) -> str:
+        described = json.loads(original(self))
+        pool = self.backend.identity_pools[described["IdentityPoolId"]]
+        pool.allow_classic_flow = bool(self._get_param("AllowClassicFlow", False))
+        return pool.to_json()
+
+    return create_or_update
+
+
+def _describing_classic_flow(original: Any) -> Any:
+    def to_json(self: Any) -> str:
+        classic = getattr(self, "allow_classic_flow", False)
+        return json.dumps({**json.loads(original(self)), "AllowClassicFlow": classic})
+
+    return to_json
+
+
 _applied = False
 
 
@@ -111,4 +131,8 @@ def apply() -> None:
     identity = cognito_responses.CognitoIdentityResponse
     identity.set_identity_pool_roles = _set_identity_pool_roles  # type: ignore[attr-defined]
     identity.get_identity_pool_roles = _get_identity_pool_roles  # type: ignore[attr-defined]
+    identity.create_identity_pool = _keeping_classic_flow(identity.create_identity_pool)  # type: ignore[method-assign]
+    identity.update_identity_pool = _keeping_classic_flow(identity.update_identity_pool)  # type: ignore[method-assign]
+    pool_model = cognito_models.CognitoIdentityPool
+    pool_model.to_json = _describing_classic_flow(pool_model.to_json)  # type: ignore[method-assign]
     _applied = True

@@ -33,7 +33,7 @@ const result = await esbuild.build({
 // Licences of everything bundled into app.js / app.css, next to them.
 const packages = new Map();
 for (const input of Object.keys(result.metafile.inputs)) {
-  const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+  const match = /^(?:\(disabled\):)?(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input); // "(disabled):": a browser-field stub
   if (match && !packages.has(match[1])) packages.set(match[1], JSON.parse(readFileSync(join(HERE, match[1], "package.json"), "utf8")));
 }
 const notices = [...packages].sort(([, a], [, b]) => a.name.localeCompare(b.name)).map(([dir, pkg]) => {

@@ -5,8 +5,9 @@ Format (JSON object, the page validates it too)::
     {
       "region": "us-east-1",
       "identityPoolId": "us-east-1:0f3c…",          # Cognito identity pool, unauthenticated identities
+      "guestRoleArn": "arn:aws:iam::…:role/…",      # the pool's guest role (Cognito's basic flow)
       "endpoint": "http://127.0.0.1:4566",          # null on AWS (the SDK's regional endpoints)
-      "streams": {"source": "wildrydes", "summary": "wildrydes-summary"},
+      "streams": {"source": "wildrydes-map", "summary": "wildrydes-summary"},  # the map's own stream
       "tiles": null,                                # or {"url": ".../{z}/{x}/{y}.png", "attribution": "…"}
       "pollIntervalMs": 1000
     }
@@ -47,6 +48,7 @@ class TileConfig:
 class MapConfig:
     region: str
     identity_pool_id: str
+    guest_role_arn: str
     source_stream: str
     summary_stream: str
     endpoint: str | None = None
@@ -55,6 +57,7 @@ class MapConfig:
 
     def __post_init__(self) -> None:
         problems = [name for name, value in (("region", self.region), ("identityPoolId", self.identity_pool_id),
+                                             ("guestRoleArn", self.guest_role_arn),
                                              ("streams.source", self.source_stream),
                                              ("streams.summary", self.summary_stream))
                     if not isinstance(value, str) or not value.strip()]
@@ -74,6 +77,7 @@ class MapConfig:
         return {
             "region": self.region,
             "identityPoolId": self.identity_pool_id,
+            "guestRoleArn": self.guest_role_arn,
             "endpoint": self.endpoint,
             "streams": {"source": self.source_stream, "summary": self.summary_stream},
             "tiles": tiles,
@@ -90,6 +94,7 @@ class MapConfig:
             return cls(
                 region=data.get("region", ""),
                 identity_pool_id=data.get("identityPoolId", ""),
+                guest_role_arn=data.get("guestRoleArn", ""),
                 source_stream=streams.get("source", ""),
                 summary_stream=streams.get("summary", ""),
                 endpoint=data.get("endpoint"),
@@ -101,19 +106,21 @@ class MapConfig:
             raise MapConfigError(f"map config: invalid ({error})") from None
 
     def with_tiles(self, tiles: TileConfig | None) -> MapConfig:
-        return MapConfig(self.region, self.identity_pool_id, self.source_stream, self.summary_stream,
-                         self.endpoint, tiles, self.poll_interval_ms)
+        return MapConfig(self.region, self.identity_pool_id, self.guest_role_arn, self.source_stream,
+                         self.summary_stream, self.endpoint, tiles, self.poll_interval_ms)
 
 
 def from_outputs(outputs: dict[str, Any], endpoint: str | None, region: str | None = None) -> MapConfig:
     """From stack outputs: the ``Outputs`` of a local outputs.json, or what ``wildrydes deploy --aws`` got."""
-    missing = [key for key in ("MapIdentityPoolId", "SourceStreamName", "SummaryStreamName") if not outputs.get(key)]
+    needed = ("MapIdentityPoolId", "MapUnauthenticatedRoleArn", "MapStreamName", "SummaryStreamName")
+    missing = [key for key in needed if not outputs.get(key)]
     if missing:
         raise MapConfigError(f"the deployed stack has no {', '.join(missing)} output: redeploy with `wildrydes deploy`")
     return MapConfig(
         region=region or outputs.get("Region") or "",
         identity_pool_id=outputs["MapIdentityPoolId"],
-        source_stream=outputs["SourceStreamName"],
+        guest_role_arn=outputs["MapUnauthenticatedRoleArn"],
+        source_stream=outputs["MapStreamName"],
         summary_stream=outputs["SummaryStreamName"],
         endpoint=endpoint,
     )

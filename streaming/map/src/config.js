@@ -15,6 +15,7 @@ export function validateConfig(raw) {
   const text = (v) => typeof v === "string" && v.trim() !== "";
   if (!text(raw.region)) problems.push("region");
   if (!text(raw.identityPoolId)) problems.push("identityPoolId");
+  if (!text(raw.guestRoleArn)) problems.push("guestRoleArn");
   if (!raw.streams || !text(raw.streams.source) || !text(raw.streams.summary)) problems.push("streams.source/summary");
   if (raw.endpoint != null && !/^https?:\/\/[^\s]+$/.test(raw.endpoint)) problems.push("endpoint");
   if (raw.tiles != null && !(raw.tiles && /^https?:\/\//.test(raw.tiles.url ?? ""))) problems.push("tiles.url");

@@ -99,7 +99,7 @@ def test_every_resource_exists_as_the_template_says(first: tuple[list[str], Depl
     _, report = first
     out = report.outputs
     kinesis = stack.client("kinesis")
-    for name in ("wildrydes", "wildrydes-summary"):
+    for name in ("wildrydes", "wildrydes-summary", "wildrydes-map"):  # the default stack's names
         summary = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
         assert summary["StreamStatus"] == "ACTIVE"
         assert (summary["OpenShardCount"], summary["RetentionPeriodHours"]) == (1, 24)
@@ -131,6 +131,7 @@ def test_every_resource_exists_as_the_template_says(first: tuple[list[str], Depl
     group = stack.client("athena").get_work_group(WorkGroup="wildrydes")["WorkGroup"]["Configuration"]
     assert group["EnforceWorkGroupConfiguration"] is True
     assert group["ResultConfiguration"]["OutputLocation"] == out["AthenaOutputLocation"]
+    assert group["BytesScannedCutoffPerQuery"] == 10737418240
 
     sqs = stack.client("sqs")
     for key in ("AggregatorDeadLetterQueueUrl", "SummaryWriterDeadLetterQueueUrl", "QuarantineQueueUrl"):
@@ -142,7 +143,11 @@ def test_every_resource_exists_as_the_template_says(first: tuple[list[str], Depl
     (policy_name,) = iam.list_role_policies(RoleName=unauth)["PolicyNames"]
     document = iam.get_role_policy(RoleName=unauth, PolicyName=policy_name)["PolicyDocument"]
     readable = {r for s in document["Statement"] for r in s["Resource"]}
-    assert readable == {out["SourceStreamArn"], out["SummaryStreamArn"]}
+    assert readable == {out["MapStreamArn"], out["SummaryStreamArn"]}  # never the pipeline's source stream
+    pool = stack.client("cognito-identity").describe_identity_pool(IdentityPoolId=out["MapIdentityPoolId"])
+    assert pool["AllowClassicFlow"] is True
+    roles = stack.client("cognito-identity").get_identity_pool_roles(IdentityPoolId=out["MapIdentityPoolId"])
+    assert roles["Roles"] == {"unauthenticated": out["MapUnauthenticatedRoleArn"]}  # the attachment, applied
 
     lam = stack.client("lambda")
     code_sha = build_package(TEMPLATE.function_handlers()).code_sha256_b64

@@ -31,8 +31,10 @@ from streaming.map.config import (
 from streaming.map.server import SITE_DIR, content_security_policy, make_server
 
 MAP_DIR = REPO_ROOT / "streaming" / "map"
-OUTPUTS = {"MapIdentityPoolId": "us-east-1:1234", "SourceStreamName": "wildrydes",
-           "SummaryStreamName": "wildrydes-summary", "Region": "us-east-1"}
+GUEST_ROLE = "arn:aws:iam::123456789012:role/wildrydes-MapUnauthenticatedRole"
+OUTPUTS = {"MapIdentityPoolId": "us-east-1:1234", "MapUnauthenticatedRoleArn": GUEST_ROLE,
+           "SourceStreamName": "wildrydes",
+           "MapStreamName": "wildrydes-map", "SummaryStreamName": "wildrydes-summary", "Region": "us-east-1"}
 
 
 def _deploy(data_dir: Path, endpoint: str = "http://127.0.0.1:4566") -> None:
@@ -45,8 +47,9 @@ def test_local_config_comes_from_the_deploy_outputs(tmp_path: Path) -> None:
     _deploy(tmp_path)
     config = local_config(tmp_path)
     assert config.to_json() == {
-        "region": "us-east-1", "identityPoolId": "us-east-1:1234", "endpoint": "http://127.0.0.1:4566",
-        "streams": {"source": "wildrydes", "summary": "wildrydes-summary"}, "tiles": None, "pollIntervalMs": 1000,
+        "region": "us-east-1", "identityPoolId": "us-east-1:1234", "guestRoleArn": GUEST_ROLE,
+        "endpoint": "http://127.0.0.1:4566", "tiles": None, "pollIntervalMs": 1000,
+        "streams": {"source": "wildrydes-map", "summary": "wildrydes-summary"},  # the map's own stream
     }
     # The running stack's endpoint wins over the one of the deploy; an explicit one wins over both.
     (tmp_path / "run").mkdir()
@@ -58,10 +61,12 @@ def test_local_config_comes_from_the_deploy_outputs(tmp_path: Path) -> None:
 def test_config_errors_say_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(MapConfigError, match="wildrydes local up"):
         local_config(tmp_path)
-    with pytest.raises(MapConfigError, match="MapIdentityPoolId"):
+    with pytest.raises(MapConfigError, match="MapIdentityPoolId, MapUnauthenticatedRoleArn, MapStreamName"):
         from_outputs({"SourceStreamName": "a", "SummaryStreamName": "b"}, None, "us-east-1")
     with pytest.raises(MapConfigError, match="endpoint"):
-        MapConfig("us-east-1", "pool", "a", "b", endpoint="file:///etc/passwd")
+        MapConfig("us-east-1", "pool", GUEST_ROLE, "a", "b", endpoint="file:///etc/passwd")
+    with pytest.raises(MapConfigError, match="guestRoleArn"):
+        MapConfig("us-east-1", "pool", "", "a", "b")
     with pytest.raises(MapConfigError, match="does not exist"):
         read_config(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text("{")
@@ -166,9 +171,11 @@ def test_no_credentials_in_the_page_or_its_sources() -> None:
         data = path.read_bytes()
         for pattern in CREDENTIAL_PATTERNS:
             assert not pattern.search(data), f"{path}: {pattern.pattern!r}"
-    # The page gets credentials only from the Cognito identity pool (guest identities, no logins).
+    # The page gets credentials only from the Cognito identity pool (guest identities, no logins), by the basic
+    # flow: a web identity token for the pool's guest role.
     aws = (MAP_DIR / "src" / "aws.js").read_text()
-    assert "fromCognitoIdentityPool" in aws and "logins" not in aws.lower() and "accessKeyId" not in aws
+    assert "GetOpenIdTokenCommand" in aws and "fromWebToken" in aws and "config.guestRoleArn" in aws
+    assert "logins" not in aws.lower() and "accessKeyId" not in aws and "GetCredentialsForIdentity" not in aws
 
 
 def _node(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
