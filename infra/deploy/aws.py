@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -68,6 +69,9 @@ class AwsPlan:
                 if resource.get("Type") == "AWS::Lambda::Function"}
 
 
+STACK_NAME = re.compile(r"[a-z][a-z0-9]{0,31}")  # a CloudFormation stack name that is also a Glue database name
+
+
 def plan_aws(
     overrides: Mapping[str, Any],
     *,
@@ -78,6 +82,11 @@ def plan_aws(
 ) -> AwsPlan:
     """Everything a deploy to AWS needs, computed without AWS: validated parameters (AWS's limits,
     not the local relaxations) and the package. ``artifact_bucket`` None only for a dry run."""
+    if not STACK_NAME.fullmatch(stack_name):
+        raise DeployError(
+            f"stack name {stack_name!r}: use lowercase letters and digits, starting with a letter (at most 32): the "
+            "stack's resources are named after it, its Glue database and Athena workgroup included"
+        )
     set_by_deploy = sorted(set(overrides) & set(CODE_PARAMETERS))
     if set_by_deploy:
         raise DeployError(
@@ -226,9 +235,11 @@ def deploy_aws(plan: AwsPlan, session: Any, out: Callable[[str], None] = print,
     if stack and stack["StackStatus"] == "ROLLBACK_COMPLETE":
         raise DeployError(
             f"stack {plan.stack_name} failed to create (ROLLBACK_COMPLETE) and cannot be updated: delete it "
-            f"(aws cloudformation delete-stack --stack-name {plan.stack_name}), then deploy again")
+            f"(aws cloudformation delete-stack --stack-name {plan.stack_name}; what the failed create made is "
+            "deleted with it, retained data included), then deploy again")
 
-    _upload_package(s3, plan, out)
+    owner = session.client("sts").get_caller_identity()["Account"]
+    _upload_package(s3, plan, out, owner)
     desired = {p["ParameterKey"]: p["ParameterValue"] for p in plan.stack_parameters()}
     deployed_template = (cfn.get_template(StackName=plan.stack_name, TemplateStage="Original")["TemplateBody"]
                          if stack else None)
@@ -248,7 +259,7 @@ def deploy_aws(plan: AwsPlan, session: Any, out: Callable[[str], None] = print,
         "StackName": plan.stack_name, "ChangeSetName": name, "ChangeSetType": change_set_type,
         "Parameters": plan.stack_parameters(), "Capabilities": CAPABILITIES,
     }
-    request.update(_template_argument(s3, plan))
+    request.update(_template_argument(s3, plan, owner))
     cfn.create_change_set(**request)
     change_set = _wait_change_set(cfn, plan.stack_name, name, poll)
     if change_set is None:
@@ -283,33 +294,35 @@ def _describe_stack(cfn: Any, name: str) -> dict[str, Any] | None:
         raise
 
 
-def _upload_package(s3: Any, plan: AwsPlan, out: Callable[[str], None]) -> None:
+def _upload_package(s3: Any, plan: AwsPlan, out: Callable[[str], None], owner: str) -> None:
+    """Every call names the expected bucket owner: code is never uploaded to, or read from, a bucket of the same
+    name in another account."""
     key = plan.package.s3_key
     try:
-        s3.head_bucket(Bucket=plan.artifact_bucket)
+        s3.head_bucket(Bucket=plan.artifact_bucket, ExpectedBucketOwner=owner)
     except ClientError:
         raise DeployError(
-            f"the artifact bucket {plan.artifact_bucket} does not exist or is not yours: create it "
+            f"the artifact bucket {plan.artifact_bucket} does not exist or is not yours (account {owner}): create it "
             f"(aws s3 mb s3://{plan.artifact_bucket}) or pass --artifact-bucket"
         ) from None
     try:
-        s3.head_object(Bucket=plan.artifact_bucket, Key=key)
+        s3.head_object(Bucket=plan.artifact_bucket, Key=key, ExpectedBucketOwner=owner)
         out(f"package s3://{plan.artifact_bucket}/{key} already uploaded")
         return
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
             raise DeployError(f"cannot use the artifact bucket {plan.artifact_bucket}: {error}") from None
     s3.put_object(Bucket=plan.artifact_bucket, Key=key, Body=plan.package.zip_bytes,
-                  ContentType="application/zip")
+                  ContentType="application/zip", ExpectedBucketOwner=owner)
     out(f"package uploaded to s3://{plan.artifact_bucket}/{key}")
 
 
-def _template_argument(s3: Any, plan: AwsPlan) -> dict[str, str]:
+def _template_argument(s3: Any, plan: AwsPlan, owner: str) -> dict[str, str]:
     body = plan.template.text
     if len(body.encode()) <= TEMPLATE_BODY_LIMIT:
         return {"TemplateBody": body}
     key = f"templates/wildrydes-{hashlib.sha256(body.encode()).hexdigest()}.yaml"
-    s3.put_object(Bucket=plan.artifact_bucket, Key=key, Body=body.encode())
+    s3.put_object(Bucket=plan.artifact_bucket, Key=key, Body=body.encode(), ExpectedBucketOwner=owner)
     region = s3.meta.region_name
     return {"TemplateURL": f"https://{plan.artifact_bucket}.s3.{region}.amazonaws.com/{key}"}
 

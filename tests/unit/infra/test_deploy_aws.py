@@ -265,6 +265,13 @@ def test_create_then_no_changes_then_update(aws: Any) -> None:
     assert parameters["TumblingWindowInSeconds"] == "5"
 
 
+def test_a_stack_name_is_one_its_resources_can_be_named_after() -> None:
+    for name in ("WildRydes", "wild-rydes", "1st", "x" * 33):
+        with pytest.raises(DeployError, match="lowercase letters and digits"):
+            plan_aws({}, artifact_bucket="b", stack_name=name)
+    assert plan_aws({}, artifact_bucket="bucket", stack_name="wildrydesstaging").stack_name == "wildrydesstaging"
+
+
 def test_a_missing_artifact_bucket_is_named(aws: Any) -> None:
     plan = plan_aws({}, artifact_bucket="no-such-bucket")
     with pytest.raises(DeployError, match="the artifact bucket no-such-bucket does not exist"):
@@ -299,11 +306,12 @@ def test_aws_deploy_writes_the_live_maps_config(tmp_path: Path, capsys: pytest.C
 
     from infra.cli.deploy import _write_map_config
 
-    outputs = {"MapIdentityPoolId": "eu-west-1:1234", "SourceStreamName": "wildrydes",
-               "SummaryStreamName": "wildrydes-summary"}
+    outputs = {"MapIdentityPoolId": "eu-west-1:1234", "SourceStreamName": "wildrydes", "MapStreamName": "wildrydes-map",
+               "MapUnauthenticatedRoleArn": "arn:aws:iam::1:role/guest", "SummaryStreamName": "wildrydes-summary"}
     _write_map_config(argparse.Namespace(data_dir=tmp_path), outputs, "eu-west-1")
     written = _json.loads((tmp_path / "deploy" / "map-config.aws.json").read_text())
     assert "eu-west-1:1234" in _json.dumps(written) and "eu-west-1" in _json.dumps(written)
+    assert written["streams"]["source"] == "wildrydes-map" and written["guestRoleArn"] == "arn:aws:iam::1:role/guest"
     _write_map_config(argparse.Namespace(data_dir=tmp_path / "other"), {}, "eu-west-1")
     assert "map config not written" in capsys.readouterr().out
 
