@@ -33,8 +33,10 @@ def content_security_policy(config: MapConfig | None) -> str:
         parts = urlsplit(config.endpoint)
         connect.append(f"{parts.scheme}://{parts.netloc}")
     elif config:
+        # Cognito's basic flow ends with STS AssumeRoleWithWebIdentity (the SDK v3 uses STS's regional endpoint).
         connect += [f"https://kinesis.{config.region}.amazonaws.com",
-                    f"https://cognito-identity.{config.region}.amazonaws.com"]
+                    f"https://cognito-identity.{config.region}.amazonaws.com",
+                    f"https://sts.{config.region}.amazonaws.com"]
     images = ["'self'", "data:"]
     if config and config.tiles:
         parts = urlsplit(config.tiles.url.replace("{s}", "*"))

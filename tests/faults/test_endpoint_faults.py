@@ -364,14 +364,14 @@ UNDER_LOAD = [
     {"service": "kinesis", "operation": "GetRecords", "delay_ms": 300, "probability": 0.5, "seed": 3},
     {"service": "kinesis", "operation": "GetRecords", "error": "ProvisionedThroughputExceededException",
      "probability": 0.2, "seed": 4},
-    # the summary writer's BatchWriteItem: 500s and unprocessed items
-    {"service": "dynamodb", "operation": "BatchWriteItem", "error": "InternalFailure", "probability": 0.2, "seed": 1},
-    {"service": "dynamodb", "operation": "BatchWriteItem", "error": "ProvisionedThroughputExceededException",
-     "per_record": True, "probability": 0.2, "seed": 4},
+    # the summary writer's conditional PutItem: 500s and throttling
+    {"service": "dynamodb", "operation": "PutItem", "error": "InternalFailure", "probability": 0.2, "seed": 1},
+    {"service": "dynamodb", "operation": "PutItem", "error": "ProvisionedThroughputExceededException",
+     "probability": 0.2, "seed": 4},
     # the Firehose delivery's archive objects
     {"service": "s3", "operation": "PutObject", "error": "ThrottlingException", "probability": 0.3, "seed": 1},
 ]
-# The writer makes few calls (one per window and so a few in all): seeds whose first draws hit (random.Random(1)
+# The writer makes few calls (one PutItem per unicorn per window): seeds whose first draws hit (random.Random(1)
 # starts 0.13..., Random(4) 0.24, 0.10...) make sure each kind of fault happens in every run.
 
 

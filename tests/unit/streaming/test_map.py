@@ -87,7 +87,8 @@ def test_csp_allows_only_this_server_and_the_configured_endpoint() -> None:
     assert "connect-src 'self' http://127.0.0.1:4566;" in local
     assert "script-src 'self';" in local and "default-src 'none'" in local
     aws = content_security_policy(from_outputs(OUTPUTS, None))
-    assert "https://kinesis.us-east-1.amazonaws.com https://cognito-identity.us-east-1.amazonaws.com" in aws
+    assert ("https://kinesis.us-east-1.amazonaws.com https://cognito-identity.us-east-1.amazonaws.com "
+            "https://sts.us-east-1.amazonaws.com;") in aws
 
 
 @pytest.fixture()
