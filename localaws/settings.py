@@ -23,6 +23,7 @@ class LocalSettings:
     data_dir: Path
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+    iam: str = "enforce"  # the gateway's IAM mode: enforce, audit or off
 
     @property
     def endpoint_url(self) -> str:

@@ -59,6 +59,9 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--shards", type=int, default=None, metavar="N",
                     help="shards of the source stream when it is created (the template's SourceStreamShardCount; "
                          "a running stream is resharded with `aws kinesis update-shard-count`)")
+    up.add_argument("--iam", choices=("enforce", "audit", "off"), default="enforce",
+                    help="how the endpoint treats a request its signer's IAM policies do not allow: enforce "
+                         "(refuse it, as AWS does; the default), audit (log it, let it through), off (check nothing)")
     up.add_argument("--verbose", "-v", action="store_true",
                     help="print every line of every component (they always go to <data dir>/logs/)")
     up.add_argument("--log-max-bytes", type=int, default=MAX_BYTES, metavar="BYTES",
@@ -102,7 +105,7 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 
 def _up(args: argparse.Namespace) -> int:
-    settings = LocalSettings(data_dir=_data_dir(args), host=args.host, port=args.port)
+    settings = LocalSettings(data_dir=_data_dir(args), host=args.host, port=args.port, iam=args.iam)
     console = for_terminal(sys.stdout, verbose=args.verbose)
     dagster_url = None if args.no_dagster or args.no_deploy else f"http://{DEFAULT_HOST}:{args.dagster_port}"
     # Fail before anything starts, not after the deploy (checked again when each server is added).
@@ -152,7 +155,8 @@ def _up(args: argparse.Namespace) -> int:
 
     def status(supervisor: Supervisor) -> Snapshot:
         outputs = (read_outputs(settings.data_dir) or {}).get("Outputs") or {}
-        mappings, deliveries, set_aside = status_report.compact(status_report.collect(settings.data_dir, outputs, sqs))
+        mappings, deliveries, set_aside = status_report.compact(status_report.collect(
+            settings.data_dir, outputs, sqs, endpoint=settings.endpoint_url))
         return Snapshot(processes=supervisor.process_views(), mappings=mappings, deliveries=deliveries,
                         set_aside=set_aside, dagster=latest_runs(dagster_url) if dagster_url else [])
 
@@ -308,7 +312,7 @@ def _status_once(args: argparse.Namespace) -> int:
     if report["problems"] and report["status"] == "ok":
         report["status"] = "unhealthy"
     outputs = (read_outputs(data_dir) or {}).get("Outputs") or {}
-    report["processing"] = status_report.collect(data_dir, outputs, _sqs(data_dir, endpoint))
+    report["processing"] = status_report.collect(data_dir, outputs, _sqs(data_dir, endpoint), endpoint=endpoint)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -66,6 +66,8 @@ class StreamConfig:
     metadata_query: str | None
     conversion: ConversionConfig | None
     append_delimiter: bool
+    source_role_arn: str = ""  # the role Firehose reads the source stream with
+    role_arn: str = ""  # the role it writes the destination (and reads the schema, invokes the processor) with
 
     @property
     def key(self) -> str:
@@ -118,6 +120,8 @@ class StreamConfig:
             metadata_query=query,
             conversion=_conversion(s3.get("DataFormatConversionConfiguration") or {}, description),
             append_delimiter=delimiter,
+            source_role_arn=str(source.get("RoleARN") or ""),
+            role_arn=str(s3.get("RoleARN") or ""),
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -21,6 +22,7 @@ from localaws.firehose.router import Router
 from localaws.firehose.shard import ShardDelivery
 from localaws.firehose.stats import StreamStats
 from localaws.firehose.writer import ObjectWriter
+from localaws.iam.role_sessions import RoleSession
 from localaws.kinesis_consumer.shards import LIST_SHARDS_EVERY_S, ready_shards
 from localaws.lambda_runtime.invoker import FunctionInvoker, base_environment
 
@@ -41,12 +43,14 @@ class Clients:
 
 
 class DeliveryStream:
-    def __init__(self, deployment: Deployment, store: CheckpointStore, clients: Clients) -> None:
+    def __init__(self, deployment: Deployment, store: CheckpointStore, clients: Clients,
+                 role_session: Callable[[str], RoleSession] | None = None) -> None:
         config = deployment.config
         self.deployment = deployment
         self.config = config
         self.store = store
         self.clients = clients
+        self.role_session = role_session  # the processing function runs with its own execution role
         self.stop = threading.Event()
         self.stats = StreamStats(config.name, config.version, config.source_stream_name)
         self.buffers = BufferSet(config.buffer_bytes, config.buffer_interval_s)
@@ -103,7 +107,8 @@ class DeliveryStream:
         processor = None
         processor_config = self.config.processor
         if processor_config is not None and self.function is not None:
-            invoker = FunctionInvoker(self.function, base_environment())
+            role = self.role_session(self.function.role) if self.role_session and self.function.role else None
+            invoker = FunctionInvoker(self.function, base_environment(), role.credentials if role else None)
             self.invokers.append(invoker)
             processor = LambdaProcessor(invoker, lambda_arn=processor_config.lambda_arn,
                                         retries=processor_config.retries, delivery_stream_arn=self.config.arn,

@@ -10,6 +10,7 @@ from typing import Any
 
 from localaws.firehose.config import StreamConfig
 from localaws.firehose.schema import Column, table_columns
+from localaws.kinesis_consumer.access import check_stream_access
 from localaws.lambda_runtime.invoker import FunctionConfig, function_config
 
 
@@ -34,7 +35,12 @@ def glue_columns(glue: Any, config: StreamConfig) -> tuple[Column, ...] | None:
     return tuple(table_columns(table))
 
 
-def resolve(config: StreamConfig, lambda_client: Any, glue: Any) -> Deployment:
-    """Raises ClientError (missing function or table) or SchemaError (unmappable column type)."""
+def resolve(config: StreamConfig, lambda_client: Any, glue: Any, kinesis: Any = None) -> Deployment:
+    """With the stream's role clients, as Firehose works: raises ClientError (missing function or table, or a
+    permission the role lacks), StreamAccessDenied or SchemaError (unmappable column type)."""
+    if kinesis is not None:
+        check_stream_access(kinesis, config.source_stream_name, "delivery stream role")
     function = function_config(lambda_client, config.processor.function_name) if config.processor else None
+    if function is not None:  # may the role invoke it (Lambda's DryRun checks just that)
+        lambda_client.invoke(FunctionName=function.arn, InvocationType="DryRun")
     return Deployment(config, function, glue_columns(glue, config))

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from localaws.firehose.checkpoints import CheckpointStore
@@ -19,7 +18,9 @@ from localaws.firehose.deployment import Deployment, resolve
 from localaws.firehose.prefixes import PrefixError
 from localaws.firehose.query import QueryError
 from localaws.firehose.schema import SchemaError
-from localaws.kinesis_consumer.clients import client_config, kinesis_client
+from localaws.iam.role_sessions import RoleSession
+from localaws.kinesis_consumer.access import StreamAccessDenied
+from localaws.kinesis_consumer.clients import client, kinesis_client
 from localaws.kinesis_consumer.process import stop_all
 from localaws.kinesis_consumer.status import write_status
 
@@ -28,16 +29,50 @@ DISCOVER_EVERY_S = 2.0
 STATUS_EVERY_S = 2.0
 
 
-def client(service: str) -> Any:
-    return kinesis_client() if service == "kinesis" else boto3.client(service, config=client_config())
+FIREHOSE_SERVICE = "firehose.amazonaws.com"
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+
+
+def service_client(service: str) -> Any:
+    """The runtime's own clients (it lists and describes the delivery streams as the account's admin)."""
+    return kinesis_client() if service == "kinesis" else client(service)
+
+
+class StreamRoles:
+    """The clients of a delivery stream, signing as its roles (assumed as firehose.amazonaws.com with the
+    account as external id, as Firehose does): the source role reads Kinesis, the destination role the rest."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, RoleSession] = {}
+        self._functions: dict[str, RoleSession] = {}
+
+    def function_session(self, role_arn: str) -> RoleSession:
+        """The processing function's execution role, which Lambda (not Firehose) assumes to run it."""
+        if role_arn not in self._functions:
+            self._functions[role_arn] = RoleSession(role_arn, LAMBDA_SERVICE, "firehose-processor")
+        return self._functions[role_arn]
+
+    def session(self, role_arn: str) -> RoleSession:
+        if role_arn not in self._sessions:
+            account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else None
+            self._sessions[role_arn] = RoleSession(role_arn, FIREHOSE_SERVICE, "firehose-delivery",
+                                                   external_id=account)
+        return self._sessions[role_arn]
+
+    def clients(self, config: StreamConfig) -> Clients:
+        source = self.session(config.source_role_arn or config.role_arn)
+        destination = self.session(config.role_arn or config.source_role_arn)
+        return Clients(lambda service: kinesis_client(role=source) if service == "kinesis"
+                       else client(service, destination))
 
 
 class FirehoseRuntime:
     def __init__(self, data_dir: Path) -> None:
         self.store = CheckpointStore(data_dir / "firehose" / "checkpoints.sqlite")
         self.status_path = data_dir / "firehose" / "status.json"
-        self.clients = Clients(client)
-        self.firehose = self.clients.firehose
+        self.firehose = service_client("firehose")
+        self.roles = StreamRoles()
+        self.stream_clients: dict[str, Clients] = {}
         self.streams: dict[str, DeliveryStream] = {}
         self.skipped: dict[str, str] = {}  # stream name → why it is not run
         self.stop = threading.Event()
@@ -73,16 +108,23 @@ class FirehoseRuntime:
                 continue
             try:
                 config = StreamConfig.from_description(description)
-                deployments[name] = resolve(config, self.clients.lambda_, self.clients.glue)
+                clients = self._clients(config)
+                deployments[name] = resolve(config, clients.lambda_, clients.glue, clients.kinesis)
             except (UnsupportedStream, PrefixError, KeyError, SchemaError) as error:
                 self._skip(name, str(error))
-            except ClientError as error:  # the function or the table does not exist (yet)
+            except (ClientError, BotoCoreError, StreamAccessDenied) as error:  # nothing to read (yet), or denied
                 if name in self.streams:  # a running stream keeps running through a passing error
                     deployments[name] = self.streams[name].deployment
                     log.warning("stream=%s cannot re-read its function or Glue table: %s", name, error)
                 else:
                     self._skip(name, f"cannot resolve its function or Glue table: {error}")
         return deployments
+
+    def _clients(self, config: StreamConfig) -> Clients:
+        key = f"{config.source_role_arn}|{config.role_arn}"
+        if key not in self.stream_clients:
+            self.stream_clients[key] = self.roles.clients(config)
+        return self.stream_clients[key]
 
     def _skip(self, name: str, reason: str) -> None:
         if self.skipped.get(name) != reason:
@@ -99,7 +141,8 @@ class FirehoseRuntime:
             if name in self.streams:
                 continue
             try:
-                stream = DeliveryStream(deployment, self.store, self.clients)
+                stream = DeliveryStream(deployment, self.store, self._clients(deployment.config),
+                                        self.roles.function_session)
             except (SchemaError, QueryError) as error:
                 self._skip(name, f"cannot start: {error}")
                 continue

@@ -30,6 +30,7 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
+from localaws.gateway.authorization import MODES, Authorizer
 from localaws.gateway.faults import (
     Decision,
     FaultRuleError,
@@ -40,6 +41,7 @@ from localaws.gateway.faults import (
     split_put_records,
 )
 from localaws.gateway.kinesis_scaling import ScalingError, update_shard_count
+from localaws.settings import DEFAULT_REGION, LOCAL_ACCOUNT_ID
 from localaws.wire.errors import error_response, injected_error, protocol_of
 from localaws.wire.operations import operation_name
 from localaws.wire.routing import ATHENA_CONTROL_PLANE, s3_operation, service_of, target_operation
@@ -59,6 +61,8 @@ _EXPOSED = (
 )
 DEFAULT_CORS_ORIGINS = (r"https?://(127\.0\.0\.1|localhost)(:\d+)?",)
 FAULTS_PATH = "/_wildrydes/faults"
+IAM_PATH = "/_wildrydes/iam"
+_UNSIGNED_STS = (b"Action=AssumeRoleWithWebIdentity", b"Action=AssumeRoleWithSAML")
 
 
 @dataclass
@@ -84,11 +88,12 @@ class Backends:
 
 
 class Gateway:
-    def __init__(self, backends: Backends, cors_origins: tuple[str, ...]) -> None:
+    def __init__(self, backends: Backends, cors_origins: tuple[str, ...], authorizer: Authorizer) -> None:
         self.backends = backends
         self.cors = [re.compile(pattern) for pattern in cors_origins]
         self.session: aiohttp.ClientSession | None = None
         self.faults = FaultSet()
+        self.authorizer = authorizer
 
     async def start(self, app: web.Application) -> None:
         connector = aiohttp.TCPConnector(limit=256, limit_per_host=64)
@@ -98,6 +103,7 @@ class Gateway:
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=5),
             skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
         )
+        self.authorizer.session = self.session
 
     async def stop(self, app: web.Application) -> None:
         if self.session:
@@ -122,10 +128,20 @@ class Gateway:
             return await self._health(cors)
         if request.path == FAULTS_PATH or request.path.startswith(FAULTS_PATH + "/"):
             return await self._faults_admin(request)
+        if request.path == IAM_PATH:
+            return await self._iam_admin(request)
+        if request.path.startswith("/_wildrydes/"):  # the backends' own admin paths are not for clients
+            return web.json_response({"error": "unknown admin path"}, status=404)
         target = request.headers.get("X-Amz-Target")
+        content_type = request.headers.get("Content-Type")
         service = service_of(request.headers.get("Authorization"), target, request.query_string)
         operation = target_operation(target)
-        protocol = protocol_of(target, request.headers.get("Content-Type"), service)
+        body = await request.read()
+        if service == "s3" and "Authorization" not in request.headers and body.startswith(_UNSIGNED_STS):
+            service = "sts"  # an unsigned STS call names its service nowhere but in its action
+        if operation is None and service not in ("s3", "lambda"):
+            operation = operation_name(None, body, content_type) or _query_action(request)
+        protocol = protocol_of(target, content_type, service)
         backend = self.backends.url_for(service, operation)
         if backend is None:
             if service == "athena":
@@ -138,6 +154,9 @@ class Gateway:
                 400, "UnknownServiceException",
                 f"The local endpoint does not serve the AWS service '{service}'", protocol, cors,
             )
+        refused = await self.authorizer.check(request, service, operation, protocol, body)
+        if refused is not None:
+            return web.Response(status=refused.status, body=refused.body or None, headers={**refused.headers, **cors})
         if service == "kinesis" and operation == "UpdateShardCount":
             return await self._update_shard_count(request, backend, protocol, cors)
         if self.faults.rules:
@@ -145,7 +164,11 @@ class Gateway:
             decision = self.faults.decide(service, operation)
             if decision:
                 return await self._faulted(request, decision, backend, service, operation, protocol, cors)
-        return await self._forward(request, backend, service, protocol, cors)
+        response = await self._forward(request, backend, service, protocol, cors)
+        if service in ("iam", "s3"):
+            s3_op = s3_operation(request.method, request.path, request.query_string) if service == "s3" else None
+            self.authorizer.after(service, operation or s3_op, response.status)
+        return response
 
     async def _update_shard_count(self, request: web.Request, backend: str, protocol: str,
                                   cors: dict[str, str]) -> web.Response:
@@ -334,6 +357,14 @@ class Gateway:
             return web.json_response({"removed": [final[r.id] for r in removed], **self.faults.describe()})
         return web.json_response({"error": "use GET, POST or DELETE"}, status=405)
 
+    async def _iam_admin(self, request: web.Request) -> web.Response:
+        if not _is_loopback(request.remote) or "Origin" in request.headers:
+            return web.json_response({"error": "the IAM admin API answers local, non-browser clients only"},
+                                     status=403)
+        if request.method == "DELETE":  # forget cached principals and policies
+            self.authorizer.invalidate()
+        return web.json_response(self.authorizer.describe())
+
     def _error(
         self, status: int, code: str, message: str, protocol: str, cors: dict[str, str]
     ) -> web.Response:
@@ -414,8 +445,14 @@ def _is_aws_error(response: aiohttp.ClientResponse) -> bool:
     return "x-amzn-ErrorType" in response.headers or "xml" in content_type or "json" in content_type
 
 
-def build_app(backends: Backends, cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS) -> web.Application:
-    gateway = Gateway(backends, cors_origins)
+def _query_action(request: web.Request) -> str | None:
+    return request.query.get("Action") if request.method == "GET" else None
+
+
+def build_app(backends: Backends, cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS,
+              authorizer: Authorizer | None = None) -> web.Application:
+    gateway = Gateway(backends, cors_origins,
+                      authorizer or Authorizer("off", backends.moto, LOCAL_ACCOUNT_ID, DEFAULT_REGION))
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.on_startup.append(gateway.start)
     app.on_cleanup.append(gateway.stop)
@@ -432,11 +469,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto", required=True)
     parser.add_argument("--athena")
     parser.add_argument("--cors-origin", action="append", help="regex of allowed browser origins")
+    parser.add_argument("--iam", choices=MODES, default="enforce",
+                        help="enforce: refuse what IAM would refuse; audit: log it only; off: check nothing")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s gateway %(levelname)s %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     backends = Backends(kinesis=args.kinesis, dynamodb=args.dynamodb, moto=args.moto, athena=args.athena)
-    app = build_app(backends, tuple(args.cors_origin or DEFAULT_CORS_ORIGINS))
+    authorizer = Authorizer(args.iam, args.moto, LOCAL_ACCOUNT_ID, DEFAULT_REGION)
+    app = build_app(backends, tuple(args.cors_origin or DEFAULT_CORS_ORIGINS), authorizer)
 
     async def serve() -> None:
         runner = web.AppRunner(app, access_log=None, handle_signals=False)

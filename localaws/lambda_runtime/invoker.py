@@ -10,11 +10,17 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from localaws.iam.role_sessions import RoleCredentials
 from localaws.settings import REPO_ROOT
 from localaws.supervisor.processes import COMPONENT_VAR, RUN_ID_VAR
+
+_CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
 
 
 @dataclass(frozen=True)
@@ -38,15 +44,24 @@ class Invocation:
 
 
 class FunctionInvoker:
-    def __init__(self, config: FunctionConfig, base_env: dict[str, str]) -> None:
+    """Runs a function's invocations in one worker process. With ``credentials`` (the execution role's, as
+    Lambda gives them) the worker runs with them, and is replaced once they are renewed."""
+
+    def __init__(self, config: FunctionConfig, base_env: dict[str, str],
+                 credentials: Callable[[], RoleCredentials] | None = None) -> None:
         self.config = config
         self.base_env = base_env
+        self.credentials = credentials
         self._process: subprocess.Popen[str] | None = None
+        self._process_key: str | None = None  # the access key the worker was started with
         self._lock = threading.Lock()  # one invocation at a time per worker
 
     def _spawn(self) -> subprocess.Popen[str]:
+        role_env = self._role_env()
+        self._process_key = role_env.get("AWS_ACCESS_KEY_ID")
         env = {
-            **self.base_env,
+            **{k: v for k, v in self.base_env.items() if not (role_env and k in _CREDENTIAL_VARS)},
+            **role_env,
             **self.config.environment,
             "AWS_LAMBDA_FUNCTION_NAME": self.config.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.config.memory_mb),
@@ -59,10 +74,20 @@ class FunctionInvoker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, text=True, env=env, cwd=REPO_ROOT,
         )
 
+    def _role_env(self) -> dict[str, str]:
+        return self.credentials().environment() if self.credentials else {}
+
     def invoke(self, event: dict[str, Any]) -> Invocation:
         with self._lock:
-            if self._process is None or self._process.poll() is not None:
-                self._process = self._spawn()
+            try:
+                if self._process is not None and self.credentials is not None and self._process.poll() is None \
+                        and self.credentials().access_key_id != self._process_key:
+                    self._close_process()  # renewed credentials: a new execution environment, as Lambda does
+                if self._process is None or self._process.poll() is not None:
+                    self._process = self._spawn()
+            except (ClientError, BotoCoreError) as error:  # Lambda could not assume the execution role
+                return Invocation(False, error_type="Lambda.AssumeRoleFailed",
+                                  error_message=f"cannot assume the execution role {self.config.role}: {error}")
             process = self._process
             assert process.stdin is not None and process.stdout is not None
             started = time.time()
@@ -104,14 +129,17 @@ class FunctionInvoker:
 
     def close(self) -> None:
         with self._lock:
-            if self._process is not None and self._process.poll() is None:
-                assert self._process.stdin is not None
-                self._process.stdin.close()
-                try:
-                    self._process.wait(5)
-                except subprocess.TimeoutExpired:
-                    self._kill()
-            self._process = None
+            self._close_process()
+
+    def _close_process(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._kill()
+        self._process = None
 
 
 def function_config(lambda_client: Any, name: str) -> FunctionConfig:

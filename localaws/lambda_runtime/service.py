@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
-import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
-from localaws.kinesis_consumer.clients import client_config, kinesis_client
+from localaws.iam.role_sessions import RoleSession
+from localaws.kinesis_consumer.access import StreamAccessDenied, check_stream_access
+from localaws.kinesis_consumer.clients import client, kinesis_client
 from localaws.kinesis_consumer.process import stop_all
 from localaws.kinesis_consumer.shards import LIST_SHARDS_EVERY_S, ready_shards
 from localaws.kinesis_consumer.status import write_status
@@ -26,8 +26,7 @@ log = logging.getLogger("wildrydes.lambda")
 DISCOVER_EVERY_S = 2.0
 
 
-def _client(service: str) -> Any:
-    return boto3.Session(botocore_session=botocore.session.get_session()).client(service, config=client_config())
+LAMBDA_SERVICE = "lambda.amazonaws.com"
 
 
 class MappingRunner:
@@ -37,17 +36,43 @@ class MappingRunner:
         self.config = config
         self.store = store
         self.stop = threading.Event()
-        # Records go straight back into Lambda events as base64 and epoch seconds: skipping botocore's base64
-        # decoding and datetime parsing of every record saves a sixth of the read time at 10k records.
-        self.kinesis = kinesis_client(raw_data=True)
-        self.sqs = _client("sqs")
+        # As on AWS, the mapping reads the stream and sends failed batches with the function's execution role,
+        # and the function runs with it too.
+        self.role = RoleSession(config.function.role, LAMBDA_SERVICE, f"{config.function.name}-{config.uuid[:8]}")
+        self.kinesis: Any = None
+        self.sqs: Any = None
+        self.problem: str | None = None  # why the mapping cannot run (its role's permissions), as AWS reports it
         self.pollers: dict[str, tuple[ShardPoller, threading.Thread]] = {}
         self.thread = threading.Thread(target=self._run, name=f"mapping-{config.uuid[:8]}", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
 
+    def _connect(self) -> bool:
+        """Assume the execution role and check it may read the stream, as Lambda checks when a mapping is
+        created; on failure say why in the status and the log, and try again later."""
+        try:
+            if self.kinesis is None:
+                # Records go straight back into Lambda events as base64 and epoch seconds: skipping botocore's
+                # base64 decoding and datetime parsing of every record saves a sixth of the read time.
+                self.kinesis = kinesis_client(raw_data=True, role=self.role)
+                self.sqs = client("sqs", self.role)
+            check_stream_access(self.kinesis, self.config.stream_name, "execution role")
+        except (ClientError, BotoCoreError, StreamAccessDenied) as error:
+            if not isinstance(error, StreamAccessDenied):
+                self.kinesis = None
+            problem = str(error)
+            if problem != self.problem:
+                log.error("mapping=%s fn=%s cannot start: %s", self.config.uuid[:8], self.config.function.name,
+                          problem)
+            self.problem = problem
+            return False
+        self.problem = None
+        return True
+
     def _run(self) -> None:
+        while not self.stop.is_set() and not self._connect():
+            self.stop.wait(LIST_SHARDS_EVERY_S)
         while not self.stop.is_set():
             try:
                 self._start_ready_shards()
@@ -66,7 +91,7 @@ class MappingRunner:
             and self.pollers[shard_id][0].checkpoint.finished
         }
         for shard_id in ready_shards(shards, self.pollers, finished):
-            invoker = FunctionInvoker(self.config.function, base_environment())
+            invoker = FunctionInvoker(self.config.function, base_environment(), self.role.credentials)
             poller = ShardPoller(self.config, shard_id, self.kinesis, self.sqs, self.store, invoker, self.stop)
             thread = threading.Thread(target=self._poll, args=(poller,), name=f"shard-{shard_id}", daemon=True)
             self.pollers[shard_id] = (poller, thread)
@@ -94,7 +119,7 @@ class MappingRunner:
     def status(self, now: float) -> dict[str, Any]:
         shards = {shard_id: poller.status(now) for shard_id, (poller, _) in sorted(self.pollers.items())}
         return {
-            "function": self.config.function.name, "stream": self.config.stream_name,
+            "function": self.config.function.name, "stream": self.config.stream_name, "problem": self.problem,
             "lag_ms": max((s["lag_ms"] for s in shards.values() if not s["finished"]), default=0),
             **{key: sum(s[key] for s in shards.values()) for key in
                ("records_processed", "records_to_failure_destination", "invocations", "errors")},
@@ -107,7 +132,7 @@ class LambdaRuntime:
         self.store = store
         self.status_path = status_path
         self.started_at = time.time()
-        self.lambda_client = _client("lambda")
+        self.lambda_client = client("lambda")
         self.runners: dict[str, MappingRunner] = {}
         self.stop = threading.Event()
 

@@ -26,6 +26,13 @@ MAX_STATE_BYTES = int(os.environ.get("WILDRYDES_LAMBDA_STATE_LIMIT_BYTES") or 10
 WINDOW_CLOSE_GRACE_S = 0.5
 
 
+def queue_url_of(queue_arn: str) -> str:
+    """The queue's URL from its ARN, as Lambda sends to a destination: with sqs:SendMessage alone (no
+    GetQueueUrl, which the execution role is not granted)."""
+    _, _, _, region, account, name = queue_arn.split(":", 5)
+    return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+
+
 class ShardPoller:
     def __init__(self, mapping: MappingConfig, shard_id: str, kinesis: Any, sqs: Any,
                  store: CheckpointStore, invoker: FunctionInvoker, stop: threading.Event) -> None:
@@ -312,8 +319,7 @@ class ShardPoller:
         log.warning("mapping=%s shard=%s gave up on %d records (%s)%s", self._short(), self.shard_id,
                     len(records), condition, f", sent to {destination}" if destination else ", discarded")
         if destination and ":sqs:" in destination:
-            queue_url = self.sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[1])["QueueUrl"]
-            self.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
+            self.sqs.send_message(QueueUrl=queue_url_of(destination), MessageBody=json.dumps(message))
         if records:
             self.checkpoint.sequence_number = records[-1]["SequenceNumber"]
             self.store.save(self.checkpoint)

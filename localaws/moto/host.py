@@ -22,10 +22,12 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder
 
+from localaws.moto import iam_admin
 from localaws.moto import patches as moto_patches
 from localaws.moto.state import DurableState, JournalEntry
 from localaws.wire.operations import is_mutation, operation_name
@@ -145,7 +147,7 @@ class JournalingApp:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_wildrydes/"):
-            return self._admin(path, start_response)
+            return self._admin(path, environ.get("QUERY_STRING", ""), start_response)
         body = _request_body(environ)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
@@ -210,7 +212,9 @@ class JournalingApp:
 
         mock_random.setstate(random_state)  # type: ignore[arg-type]
 
-    def _admin(self, path: str, start_response: Any) -> list[bytes]:
+    def _admin(self, path: str, query: str, start_response: Any) -> list[bytes]:
+        if path.startswith("/_wildrydes/iam/"):
+            return self._iam(path.removeprefix("/_wildrydes/iam/"), query, start_response)
         if path == "/_wildrydes/snapshot":
             seconds = self.state.snapshot()
             payload = {"generation": self.state.generation, "seconds": round(seconds, 3)}
@@ -225,6 +229,25 @@ class JournalingApp:
             start_response("404 Not Found", [("Content-Type", "application/json")])
             return [b'{"error": "unknown admin path"}']
         start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(payload).encode()]
+
+
+    def _iam(self, what: str, query: str, start_response: Any) -> list[bytes]:
+        """The gateway's view of IAM: ``principal?AccessKeyId=``, ``role?RoleArn=``, ``bucket-policy?Bucket=``,
+        ``web-identity?Token=``; 404 with ``null`` when there is no such thing."""
+        params = {key: values[0] for key, values in parse_qs(query).items()}
+        lookups = {
+            "principal": lambda: iam_admin.principal(params.get("AccessKeyId", "")),
+            "role": lambda: iam_admin.role(params.get("RoleArn", "")),
+            "bucket-policy": lambda: iam_admin.bucket_policy(params.get("Bucket", "")),
+            "web-identity": lambda: iam_admin.web_identity(params.get("Token", "")),
+        }
+        if what not in lookups:
+            start_response("404 Not Found", [("Content-Type", "application/json")])
+            return [b'{"error": "unknown admin path"}']
+        with self.state.lock:
+            payload = lookups[what]()
+        start_response("200 OK" if payload is not None else "404 Not Found", [("Content-Type", "application/json")])
         return [json.dumps(payload).encode()]
 
 

@@ -12,21 +12,35 @@
    answers 501), so the template's role attachment could not be deployed. They keep the roles and role
    mappings on the pool, as Cognito does.
 5. Identity pool flows: moto drops ``AllowClassicFlow`` (the basic flow the map uses); it is kept and described.
+6. STS sessions: moto draws session tokens from ``os.urandom``; they come from the seeded generator, so that
+   the journal's replay of an AssumeRole gives back the same credentials the caller holds.
+7. OpenID tokens: moto's GetOpenIdToken returns a random id that names no identity; it returns a token
+   carrying the identity's pool and guest status (localaws/moto/iam_admin.py), which the gateway checks
+   before AssumeRoleWithWebIdentity, as STS checks Cognito's signature.
+8. Invoke's DryRun: moto runs the function (in Docker, which is not here) before answering 204; it answers
+   204 for a function that exists without running it, as Lambda does (the local Firehose asks whether its
+   role may invoke the processing function).
 """
 
 from __future__ import annotations
 
 import json
 import types
+from datetime import UTC
 from typing import Any
 
 from moto.awslambda import models as lambda_models
+from moto.awslambda import responses as lambda_responses_module
 from moto.cognitoidentity import models as cognito_models
 from moto.cognitoidentity import responses as cognito_responses
 from moto.core.exceptions import JsonRESTError as RESTError
 from moto.iam import access_control
 from moto.moto_api._internal import mock_random
 from moto.s3 import models as s3_models
+from moto.sts import models as sts_models
+from moto.sts.utils import SESSION_TOKEN_PREFIX
+
+from localaws.moto import iam_admin
 
 
 def _seeded_os() -> types.SimpleNamespace:
@@ -114,6 +128,38 @@ def _describing_classic_flow(original: Any) -> Any:
     return to_json
 
 
+def _seeded_session_token() -> str:
+    import base64
+
+    raw = mock_random.getrandbits(8 * 266).to_bytes(266, "big")
+    return SESSION_TOKEN_PREFIX + base64.b64encode(raw)[len(SESSION_TOKEN_PREFIX):].decode()
+
+
+def _get_open_id_token(self: Any) -> str:
+    from moto.cognitoidentity.exceptions import ResourceNotFoundError
+    from moto.core.utils import utcnow
+
+    identity_id = self._get_param("IdentityId") or ""
+    try:
+        token = iam_admin.issue_open_id_token(self.backend, identity_id, utcnow().replace(tzinfo=UTC))
+    except LookupError:
+        raise ResourceNotFoundError(identity_id) from None
+    return json.dumps({"IdentityId": identity_id, "Token": token})
+
+
+def _dry_run_without_running(original: Any) -> Any:
+    def invoke(self: Any) -> Any:
+        if self.headers.get("X-Amz-Invocation-Type") != "DryRun":
+            return original(self)
+        from urllib.parse import unquote
+
+        name = unquote(self.path.rsplit("/", 2)[-2])
+        self.backend.get_function(name, self._get_param("qualifier"))  # ResourceNotFoundException if missing
+        return 204, {"status": "204"}, b""
+
+    return invoke
+
+
 _applied = False
 
 
@@ -135,4 +181,8 @@ def apply() -> None:
     identity.update_identity_pool = _keeping_classic_flow(identity.update_identity_pool)  # type: ignore[method-assign]
     pool_model = cognito_models.CognitoIdentityPool
     pool_model.to_json = _describing_classic_flow(pool_model.to_json)  # type: ignore[method-assign]
+    sts_models.random_session_token = _seeded_session_token  # type: ignore[attr-defined]
+    identity.get_open_id_token = _get_open_id_token  # type: ignore[method-assign]
+    lambda_responses = lambda_responses_module.LambdaResponse
+    lambda_responses.invoke = _dry_run_without_running(lambda_responses.invoke)  # type: ignore[method-assign]
     _applied = True

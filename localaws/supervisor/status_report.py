@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +55,25 @@ def queue_depths(outputs: dict[str, Any], sqs: Any) -> dict[str, Any]:
     return depths
 
 
-def collect(data_dir: Path, outputs: dict[str, Any], sqs: Any, now: float | None = None) -> dict[str, Any]:
+def iam_report(endpoint: str | None) -> dict[str, Any] | None:
+    """The gateway's IAM mode and what it denied (``/_wildrydes/iam``), None when it cannot be asked."""
+    if not endpoint:
+        return None
+    try:
+        with urllib.request.urlopen(f"{endpoint}/_wildrydes/iam", timeout=2) as response:
+            return json.loads(response.read())
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+
+
+def collect(data_dir: Path, outputs: dict[str, Any], sqs: Any, now: float | None = None,
+            endpoint: str | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
     return {
         "lambda": _fresh(_read(data_dir / "lambda" / "status.json"), now),
         "firehose": _fresh(_read(data_dir / "firehose" / "status.json"), now),
         "queues": queue_depths(outputs, sqs),
+        "iam": iam_report(endpoint),
     }
 
 
@@ -72,7 +87,8 @@ def render(report: dict[str, Any]) -> list[str]:
     for m in (lam or {}).get("mappings", {}).values():
         lines.append(f"  {m['function']:<28} <- {m['stream']:<18} lag {m['lag_ms']:>8,} ms   "
                      f"processed {m['records_processed']:>10,}   invocations {m['invocations']:>7,}   "
-                     f"errors {m['errors']:>4,}   to failure destination {m['records_to_failure_destination']:,}")
+                     f"errors {m['errors']:>4,}   to failure destination {m['records_to_failure_destination']:,}"
+                     + (f"   problem: {m['problem']}" if m.get("problem") else ""))
     fh = report.get("firehose")
     lines.append("delivery streams" + (" (status is stale: is the Firehose running?)" if fh and fh["stale"] else ""))
     if not fh or not fh.get("streams"):
@@ -87,6 +103,13 @@ def render(report: dict[str, Any]) -> list[str]:
     for label, queue in report.get("queues", {}).items():
         shown = f"{queue['messages']:,} messages" if "messages" in queue else f"unknown ({queue['error']})"
         lines.append(f"  {label:<32} {queue['queue']:<30} {shown}")
+    iam = report.get("iam")
+    if iam:
+        lines.append(f"IAM ({iam['mode']}): {iam['checked']:,} requests checked, {iam['denied']:,} denied"
+                     + ("" if iam["mode"] == "enforce" else " (not refused: audit)" if iam["mode"] == "audit" else ""))
+        for denial in iam.get("recent_denials", [])[-5:]:
+            lines.append(f"  {time.strftime('%H:%M:%S', time.localtime(denial['at']))} {denial['principal']} "
+                         f"{denial['action']} on {denial['resource']}")
     return lines
 
 
@@ -102,4 +125,11 @@ def compact(report: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
                           + (f", {d['records_failed']:,} to the error prefix" if d.get("records_failed") else ""))
     set_aside = [f"{label.split(' (')[0]} {queue['messages']:,}" for label, queue in report.get("queues", {}).items()
                  if queue.get("messages")]
+    mappings += [f"{m['function']}: {m['problem']}" for m in ((report.get("lambda") or {}).get("mappings") or {})
+                 .values() if m.get("problem")]
+    iam = report.get("iam") or {}
+    if iam.get("denied"):
+        last = iam["recent_denials"][-1] if iam.get("recent_denials") else None
+        who = last["principal"].split(":", 5)[-1] if last else ""  # assumed-role/<role>/<session>, user/<name>
+        set_aside.append(f"IAM denials {iam['denied']:,}" + (f" (last: {who} {last['action']})" if last else ""))
     return mappings, deliveries, set_aside

@@ -180,7 +180,8 @@ class Supervisor:
                                   "--kinesis", f"http://127.0.0.1:{ports['kinesis']}",
                                   "--dynamodb", f"http://127.0.0.1:{ports['dynamodb']}",
                                   "--moto", f"http://127.0.0.1:{ports['moto']}",
-                                  "--athena", f"http://127.0.0.1:{ports['athena']}"],
+                                  "--athena", f"http://127.0.0.1:{ports['athena']}",
+                                  "--iam", self.settings.iam],
                       ready_url=f"{self.settings.endpoint_url}/_wildrydes/health"),
             # The engine reads Glue and S3 through the endpoint, like any other client.
             Component("athena", [python, "-m", "localaws.athena", "--port", str(ports["athena"]),

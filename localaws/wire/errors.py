@@ -131,3 +131,43 @@ def _fallback_message(code: str, status: int) -> str:
     if status >= 500:
         return "We encountered an internal error. Please try again."
     return code
+
+
+# ---- authentication and authorization failures (localaws/gateway/authorization.py) --------------------------
+# problem → (code in JSON protocols, code in query protocols and SQS's x-amzn-query-error, S3's code, S3's status)
+_AUTH_CODES = {
+    "unknown-key": ("UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId", 403),
+    "bad-token": ("UnrecognizedClientException", "InvalidClientTokenId", "InvalidToken", 400),
+    "bad-signature": ("InvalidSignatureException", "SignatureDoesNotMatch", "SignatureDoesNotMatch", 403),
+    "request-expired": ("InvalidSignatureException", "SignatureDoesNotMatch", "AccessDenied", 403),
+    "expired-token": ("ExpiredTokenException", "ExpiredToken", "ExpiredToken", 400),
+    "missing": ("MissingAuthenticationTokenException", "MissingAuthenticationToken", "AccessDenied", 403),
+    "malformed": ("IncompleteSignatureException", "IncompleteSignature", "AuthorizationHeaderMalformed", 400),
+    "payload-hash": ("InvalidSignatureException", "SignatureDoesNotMatch", "XAmzContentSHA256Mismatch", 400),
+    "denied": ("AccessDeniedException", "AccessDenied", "AccessDenied", 403),
+    "invalid-identity-token": ("InvalidIdentityTokenException", "InvalidIdentityToken", "AccessDenied", 400),
+}
+_QUERY_STATUS = {"expired-token": 400, "malformed": 400, "invalid-identity-token": 400}
+
+
+def auth_error(service: str, protocol: str, problem: str, message: str, *, head: bool = False) -> ErrorResponse:
+    """A refused request in the caller's wire format, with the code and status the service answers with (JSON
+    services 400, Lambda 403, STS/IAM and SQS the query codes, S3 its own; DynamoDB's coral type prefix)."""
+    json_code, query_code, s3_code, s3_status = _AUTH_CODES[problem]
+    if service == "s3":
+        error = error_response(s3_status, s3_code, message, "rest-xml")
+    elif protocol == "query" or service in ("sts", "iam"):
+        error = error_response(_QUERY_STATUS.get(problem, 403), query_code, message, "query")
+    elif service == "sqs":
+        error = error_response(_QUERY_STATUS.get(problem, 403), query_code, message, "json",
+                               content_type="application/x-amz-json-1.0")
+        error.headers["x-amzn-query-error"] = f"{query_code};Sender"
+    elif service == "dynamodb":
+        error = error_response(400, json_code, message, "json", content_type="application/x-amz-json-1.0",
+                               type_prefix="com.amazon.coral.service#")
+    else:
+        error = error_response(403 if protocol == "rest-json" else 400, json_code, message, protocol)
+    if head:  # a HEAD response has no body; the SDKs read the status alone
+        return ErrorResponse(error.status, {k: v for k, v in error.headers.items() if k != "Content-Type"}, b"",
+                             error.code)
+    return error

@@ -7,9 +7,11 @@ from urllib.parse import parse_qs
 _READ_PREFIXES = ("Get", "List", "Describe", "BatchGet", "Search", "Head", "Receive", "Check")
 # Reads by name that still create state worth keeping (an identity id a browser caches).
 _MUTATING_READS = frozenset({"GetId", "GetOpenIdToken"})
-# Calls that only hand out ephemeral credentials or tokens.
+# Calls that only hand out ephemeral credentials or tokens. (AssumeRole* is journaled: the session it records is
+# what later requests signed with its keys are checked against, and must survive a restart.)
+_MUTATING_READS = _MUTATING_READS | {"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
 _EPHEMERAL = frozenset(
-    {"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetSessionToken",
+    {"GetSessionToken",
      "GetFederationToken", "GetCredentialsForIdentity", "ChangeMessageVisibility",
      "ChangeMessageVisibilityBatch"}
 )

@@ -48,7 +48,8 @@ def test_presigned_and_anonymous_requests() -> None:
     ("POST", "GetPartitions", False),
     ("POST", "GetId", True),  # creates the identity a browser keeps
     ("POST", "GetCredentialsForIdentity", False),
-    ("POST", "AssumeRole", False),
+    ("POST", "AssumeRole", True),  # the session it records signs later requests: kept across a restart
+    ("POST", "GetSessionToken", False),
     ("POST", "SendMessage", True),
     ("POST", "ReceiveMessage", False),
 ])

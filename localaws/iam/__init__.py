@@ -1,0 +1,1 @@
+"""Identity and access: who signed a request and whether its principal may make it."""
