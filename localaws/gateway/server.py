@@ -44,7 +44,13 @@ from localaws.gateway.kinesis_scaling import ScalingError, update_shard_count
 from localaws.settings import DEFAULT_REGION, LOCAL_ACCOUNT_ID
 from localaws.wire.errors import error_response, injected_error, protocol_of
 from localaws.wire.operations import operation_name
-from localaws.wire.routing import ATHENA_CONTROL_PLANE, s3_operation, service_of, target_operation
+from localaws.wire.routing import (
+    ATHENA_CONTROL_PLANE,
+    s3_operation,
+    service_of,
+    target_operation,
+    unsigned_query_service,
+)
 
 log = logging.getLogger("wildrydes.gateway")
 
@@ -62,7 +68,6 @@ _EXPOSED = (
 DEFAULT_CORS_ORIGINS = (r"https?://(127\.0\.0\.1|localhost)(:\d+)?",)
 FAULTS_PATH = "/_wildrydes/faults"
 IAM_PATH = "/_wildrydes/iam"
-_UNSIGNED_STS = (b"Action=AssumeRoleWithWebIdentity", b"Action=AssumeRoleWithSAML")
 
 
 @dataclass
@@ -137,8 +142,9 @@ class Gateway:
         service = service_of(request.headers.get("Authorization"), target, request.query_string)
         operation = target_operation(target)
         body = await request.read()
-        if service == "s3" and "Authorization" not in request.headers and body.startswith(_UNSIGNED_STS):
-            service = "sts"  # an unsigned STS call names its service nowhere but in its action
+        if service == "s3" and "Authorization" not in request.headers and request.method == "POST":
+            # an unsigned query-protocol call (STS's AssumeRoleWithWebIdentity) names its service by its version
+            service = unsigned_query_service(content_type, body) or service
         if operation is None and service not in ("s3", "lambda"):
             operation = operation_name(None, body, content_type) or _query_action(request)
         protocol = protocol_of(target, content_type, service)

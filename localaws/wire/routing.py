@@ -43,6 +43,18 @@ def service_of(authorization: str | None, target: str | None, query_string: str)
     return "s3"
 
 
+# The API version a query-protocol request carries names its service when no signature does.
+_QUERY_VERSIONS = {"2011-06-15": "sts", "2010-05-08": "iam", "2012-11-05": "sqs", "2010-05-15": "cloudformation"}
+
+
+def unsigned_query_service(content_type: str | None, body: bytes) -> str | None:
+    """The service of an unsigned query-protocol request (``Action=...&Version=...``), if it is one."""
+    if not content_type or not content_type.startswith("application/x-www-form-urlencoded"):
+        return None
+    version = parse_qs(body.decode("utf-8", "replace")).get("Version", [""])[0]
+    return _QUERY_VERSIONS.get(version)
+
+
 def target_operation(target: str | None) -> str | None:
     return target.rsplit(".", 1)[-1] if target else None
 

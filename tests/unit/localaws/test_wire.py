@@ -9,7 +9,7 @@ import pytest
 
 from localaws.wire.errors import error_response, protocol_of
 from localaws.wire.operations import is_mutation, operation_name
-from localaws.wire.routing import service_of
+from localaws.wire.routing import service_of, unsigned_query_service
 
 
 def _auth(service: str) -> str:
@@ -72,3 +72,11 @@ def test_error_shapes_match_each_protocol() -> None:
     assert ElementTree.fromstring(query.body).findtext("Error/Message") == "a <b>"
     rest = error_response(404, "NoSuchKey", "gone", protocol_of(None, None, "s3"))
     assert ElementTree.fromstring(rest.body).findtext("Code") == "NoSuchKey"
+
+
+def test_an_unsigned_query_call_is_known_by_its_version() -> None:
+    form = "application/x-www-form-urlencoded; charset=utf-8"
+    assert unsigned_query_service(form, b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15") == "sts"
+    assert unsigned_query_service(form, b"Action=ListQueues&Version=2012-11-05") == "sqs"
+    assert unsigned_query_service(form, b"Action=Nothing&Version=1999-01-01") is None
+    assert unsigned_query_service("application/xml", b"<x/>") is None
