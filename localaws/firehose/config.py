@@ -68,6 +68,7 @@ class StreamConfig:
     append_delimiter: bool
     source_role_arn: str = ""  # the role Firehose reads the source stream with
     role_arn: str = ""  # the role it writes the destination (and reads the schema, invokes the processor) with
+    error_log: tuple[str, str] | None = None  # CloudWatch Logs group and stream for delivery errors
 
     @property
     def key(self) -> str:
@@ -122,7 +123,14 @@ class StreamConfig:
             append_delimiter=delimiter,
             source_role_arn=str(source.get("RoleARN") or ""),
             role_arn=str(s3.get("RoleARN") or ""),
+            error_log=_error_log(s3.get("CloudWatchLoggingOptions") or {}),
         )
+
+
+def _error_log(options: dict[str, Any]) -> tuple[str, str] | None:
+    if not options.get("Enabled") or not options.get("LogGroupName") or not options.get("LogStreamName"):
+        return None
+    return str(options["LogGroupName"]), str(options["LogStreamName"])
 
 
 def _parameters(processor: dict[str, Any]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from localaws.cloudwatch_logs import LogShipper
 from localaws.firehose.buffers import BufferSet
 from localaws.firehose.checkpoints import CheckpointStore
 from localaws.firehose.convert import RowConverter, SerDeOptions
@@ -24,7 +25,7 @@ from localaws.firehose.stats import StreamStats
 from localaws.firehose.writer import ObjectWriter
 from localaws.iam.role_sessions import RoleSession
 from localaws.kinesis_consumer.shards import LIST_SHARDS_EVERY_S, ready_shards
-from localaws.lambda_runtime.invoker import FunctionInvoker, base_environment
+from localaws.lambda_runtime.invoker import FunctionInvoker, base_environment, function_logs
 
 log = logging.getLogger("wildrydes.firehose")
 TICK_S = 0.1
@@ -40,6 +41,7 @@ class Clients:
         self.glue = make("glue")
         self.lambda_ = make("lambda")
         self.firehose = make("firehose")
+        self.logs = make("logs")
 
 
 class DeliveryStream:
@@ -58,7 +60,9 @@ class DeliveryStream:
             config.conversion.deserializer if config.conversion else None)) if deployment.columns else None
         self.function = deployment.function
         self.router = Router(config, self.buffers, self.converter, self.stats)
-        self.writer = ObjectWriter(config, clients.s3, self.stats, self.stop, self.converter)
+        self.error_log = (LogShipper(lambda: clients.logs, *config.error_log, create_stream=False)
+                          if config.error_log else None)
+        self.writer = ObjectWriter(config, clients.s3, self.stats, self.stop, self.converter, self.error_log)
         self.shards: dict[str, tuple[ShardDelivery, threading.Thread, ShardProgress]] = {}
         self.invokers: list[FunctionInvoker] = []
         self.thread = threading.Thread(target=self._run, name=f"stream-{config.name}", daemon=True)
@@ -108,7 +112,8 @@ class DeliveryStream:
         processor_config = self.config.processor
         if processor_config is not None and self.function is not None:
             role = self.role_session(self.function.role) if self.role_session and self.function.role else None
-            invoker = FunctionInvoker(self.function, base_environment(), role.credentials if role else None)
+            invoker = FunctionInvoker(self.function, base_environment(), role.credentials if role else None,
+                                      logs=function_logs(self.function.name, role) if role else None)
             self.invokers.append(invoker)
             processor = LambdaProcessor(invoker, lambda_arn=processor_config.lambda_arn,
                                         retries=processor_config.retries, delivery_stream_arn=self.config.arn,
@@ -157,3 +162,5 @@ class DeliveryStream:
         if all(not thread.is_alive() for _, thread, _ in self.shards.values()):
             for invoker in self.invokers:
                 invoker.close()
+        if self.error_log is not None:
+            self.error_log.close(timeout=1.0)

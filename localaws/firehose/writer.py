@@ -12,6 +12,7 @@ the buffer's segments: nothing fails per record here.
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import queue
 import threading
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 from botocore.exceptions import BotoCoreError, ClientError
 
+from localaws.cloudwatch_logs import LogShipper
 from localaws.firehose import error_docs, prefixes
 from localaws.firehose.buffers import Buffer
 from localaws.firehose.config import StreamConfig
@@ -36,10 +38,14 @@ MAX_BACKOFF_S = 10.0
 
 
 class ObjectWriter:
+    """Writes buffers to S3; with ``error_log`` (the stream's CloudWatch logging options) each error object and
+    each failed write is also reported there, as Firehose reports delivery errors."""
+
     def __init__(self, config: StreamConfig, s3: Any, stats: StreamStats, stop: threading.Event,
-                 converter: RowConverter | None) -> None:
+                 converter: RowConverter | None, error_log: LogShipper | None = None) -> None:
         self.config = config
         self.s3 = s3
+        self.error_log = error_log
         self.stats = stats
         self.stop = stop
         self.converter = converter
@@ -115,6 +121,7 @@ class ObjectWriter:
             except (ClientError, BotoCoreError) as error:
                 attempt += 1
                 self.stats.problem = f"S3 PutObject to {self.config.bucket} failing (retried): {error}"
+                self._report_error(f"S3.{_code(error)}", str(error), 0)
                 log.warning("stream=%s put s3://%s/%s failed (attempt %d): %s", self.config.name,
                             self.config.bucket, key, attempt, error)
                 if self.stop.wait(min(MAX_BACKOFF_S, 0.5 * 2 ** attempt)):
@@ -123,10 +130,29 @@ class ObjectWriter:
             self.stats.problem = None
         resolve_all(buffer.chunks)
         kind = "object" if buffer.output_type == DATA_OUTPUT else f"error object ({buffer.output_type})"
+        if buffer.output_type != DATA_OUTPUT:
+            self._report_error(_ERROR_CODES.get(buffer.output_type, buffer.output_type),
+                               f"{count} records written to s3://{self.config.bucket}/{key}", count)
         self.stats.written(buffer.output_type, count, len(body))
         log.info("stream=%s wrote %s s3://%s/%s records=%d bytes=%d", self.config.name, kind, self.config.bucket,
                  key, count, len(body))
 
+    def _report_error(self, code: str, message: str, records: int) -> None:
+        if self.error_log is not None:
+            self.error_log.add(json.dumps({
+                "deliveryStreamARN": self.config.arn, "destination": f"arn:aws:s3:::{self.config.bucket}",
+                "deliveryStreamVersionId": self.config.version, "errorCode": code, "message": message,
+                **({"records": records} if records else {})}))
+
 
 def error_line(source: SourceRecord, raw: bytes, failure: Failure, config: StreamConfig) -> bytes:
     return error_docs.line(error_docs.document(source, failure, raw, int(time.time() * 1000), config.conversion))
+
+
+_ERROR_CODES = {"processing-failed": "Lambda.ProcessingFailed", "format-conversion-failed":
+                "DataFormatConversion.ConversionFailed"}
+
+
+def _code(error: Exception) -> str:
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code") or type(error).__name__)

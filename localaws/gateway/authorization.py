@@ -77,9 +77,8 @@ class Denial:
 
 class Authorizer:
     def __init__(self, mode: str, moto_url: str, account: str, region: str) -> None:
-        if mode not in MODES:
-            raise ValueError(f"--iam must be one of {', '.join(MODES)}, not {mode!r}")
-        self.mode = mode
+        self.mode = "off"
+        self.set_mode(mode)
         self.moto_url = moto_url
         self.account = account
         self.region = region
@@ -91,6 +90,11 @@ class Authorizer:
         self.denied = Counter[str]()
         self.refused = Counter[str]()  # authentication failures by problem
         self.checked = 0
+
+    def set_mode(self, mode: object) -> None:
+        if mode not in MODES:
+            raise ValueError(f"the IAM mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = str(mode)
 
     # ---- the check ---------------------------------------------------------------------------------------
     async def check(self, request: web.Request, service: str, operation: str | None, protocol: str,

@@ -1,7 +1,7 @@
 """The one local AWS endpoint: an HTTP gateway that routes each request by service to its backend.
 
 Kinesis → kinesalite, DynamoDB → dynalite, Athena queries → the Athena engine (when running),
-everything else (S3, Glue, IAM, STS, Cognito Identity, SQS, Lambda/Firehose/Athena control planes)
+everything else (S3, Glue, IAM, STS, Cognito Identity, SQS, CloudWatch Logs, Lambda/Firehose/Athena control planes)
 → the moto host. Answers CORS for the browser map. Backend failures come back as AWS-style errors.
 
 Faults can be injected at run time (AWS errors, slow responses, failed PutRecords/BatchWriteItem entries) per
@@ -55,7 +55,7 @@ from localaws.wire.routing import (
 log = logging.getLogger("wildrydes.gateway")
 
 MOTO_SERVICES = frozenset(
-    {"s3", "glue", "iam", "sts", "cognito-identity", "sqs", "lambda", "firehose"}
+    {"s3", "glue", "iam", "sts", "cognito-identity", "sqs", "lambda", "firehose", "logs"}
 )
 _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "expect",
@@ -369,6 +369,13 @@ class Gateway:
                                      status=403)
         if request.method == "DELETE":  # forget cached principals and policies
             self.authorizer.invalidate()
+        elif request.method in ("PUT", "POST"):  # {"mode": "enforce" | "audit" | "off"}
+            try:
+                mode = json.loads(await request.read() or b"{}").get("mode")
+                self.authorizer.set_mode(mode)
+            except (ValueError, AttributeError) as error:
+                return web.json_response({"error": str(error)}, status=400)
+            log.warning("IAM mode set to %s", mode)
         return web.json_response(self.authorizer.describe())
 
     def _error(

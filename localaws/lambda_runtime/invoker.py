@@ -16,7 +16,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from localaws.iam.role_sessions import RoleCredentials
+from localaws.cloudwatch_logs import LogShipper, lambda_stream_name
+from localaws.iam.role_sessions import RoleCredentials, RoleSession
+from localaws.kinesis_consumer.clients import client
 from localaws.settings import REPO_ROOT
 from localaws.supervisor.processes import COMPONENT_VAR, RUN_ID_VAR
 
@@ -45,15 +47,19 @@ class Invocation:
 
 class FunctionInvoker:
     """Runs a function's invocations in one worker process. With ``credentials`` (the execution role's, as
-    Lambda gives them) the worker runs with them, and is replaced once they are renewed."""
+    Lambda gives them) the worker runs with them, and is replaced once they are renewed. With ``logs`` each
+    worker's output also goes to a CloudWatch Logs stream of its own (``logs()`` makes its shipper)."""
 
     def __init__(self, config: FunctionConfig, base_env: dict[str, str],
-                 credentials: Callable[[], RoleCredentials] | None = None) -> None:
+                 credentials: Callable[[], RoleCredentials] | None = None,
+                 logs: Callable[[], LogShipper] | None = None) -> None:
         self.config = config
         self.base_env = base_env
         self.credentials = credentials
+        self.logs = logs
         self._process: subprocess.Popen[str] | None = None
         self._process_key: str | None = None  # the access key the worker was started with
+        self._shipper: LogShipper | None = None  # the worker's CloudWatch Logs stream
         self._lock = threading.Lock()  # one invocation at a time per worker
 
     def _spawn(self) -> subprocess.Popen[str]:
@@ -69,10 +75,16 @@ class FunctionInvoker:
             "PYTHONPATH": str(REPO_ROOT),
             "PYTHONUNBUFFERED": "1",
         }
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "localaws.lambda_runtime.worker", self.config.handler],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, text=True, env=env, cwd=REPO_ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE if self.logs else None,
+            text=True, env=env, cwd=REPO_ROOT,
         )
+        self._shipper = self.logs() if self.logs is not None else None
+        if self._shipper is not None:
+            threading.Thread(target=_relay_output, args=(process, self._shipper), daemon=True,
+                             name=f"output-{self.config.name}").start()
+        return process
 
     def _role_env(self) -> dict[str, str]:
         return self.credentials().environment() if self.credentials else {}
@@ -88,8 +100,6 @@ class FunctionInvoker:
             except (ClientError, BotoCoreError) as error:  # Lambda could not assume the execution role
                 return Invocation(False, error_type="Lambda.AssumeRoleFailed",
                                   error_message=f"cannot assume the execution role {self.config.role}: {error}")
-            process = self._process
-            assert process.stdin is not None and process.stdout is not None
             started = time.time()
             context = {
                 "function_name": self.config.name,
@@ -98,28 +108,43 @@ class FunctionInvoker:
                 "aws_request_id": str(uuid.uuid4()),
                 "deadline_ms": (started + self.config.timeout_s) * 1000,
             }
-            try:
-                process.stdin.write(json.dumps({"event": event, "context": context}) + "\n")
-                process.stdin.flush()
-            except BrokenPipeError:
-                self._process = None
-                return Invocation(False, error_type="Runtime.ExitError", error_message="worker exited")
-            ready, _, _ = select.select([process.stdout], [], [], self.config.timeout_s)
-            duration_ms = (time.time() - started) * 1000
-            if not ready:
-                self._kill()
-                return Invocation(False, error_type="Sandbox.Timedout", duration_ms=duration_ms,
-                                  error_message=f"Task timed out after {self.config.timeout_s:.2f} seconds")
-            line = process.stdout.readline()
-            if not line:
-                self._kill()
-                return Invocation(False, error_type="Runtime.ExitError", duration_ms=duration_ms,
-                                  error_message=f"worker exited with {process.poll()}")
-            reply = json.loads(line)
-            if "error" in reply:
-                return Invocation(False, error_type=reply["error"]["errorType"],
-                                  error_message=reply["error"]["errorMessage"], duration_ms=duration_ms)
-            return Invocation(True, result=reply["result"], duration_ms=duration_ms)
+            shipper = self._shipper
+            request_id = context["aws_request_id"]
+            if shipper is not None:  # the lines Lambda itself writes around each invocation
+                shipper.add(f"START RequestId: {request_id} Version: $LATEST")
+            invocation = self._run(self._process, event, context, started)
+            if shipper is not None:
+                shipper.add(f"END RequestId: {request_id}")
+                shipper.add(f"REPORT RequestId: {request_id}\tDuration: {invocation.duration_ms:.2f} ms\t"
+                            f"Billed Duration: {max(1, round(invocation.duration_ms))} ms\t"
+                            f"Memory Size: {self.config.memory_mb} MB")
+            return invocation
+
+    def _run(self, process: subprocess.Popen[str], event: dict[str, Any], context: dict[str, Any],
+             started: float) -> Invocation:
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(json.dumps({"event": event, "context": context}) + "\n")
+            process.stdin.flush()
+        except BrokenPipeError:
+            self._process = None
+            return Invocation(False, error_type="Runtime.ExitError", error_message="worker exited")
+        ready, _, _ = select.select([process.stdout], [], [], self.config.timeout_s)
+        duration_ms = (time.time() - started) * 1000
+        if not ready:
+            self._kill()
+            return Invocation(False, error_type="Sandbox.Timedout", duration_ms=duration_ms,
+                              error_message=f"Task timed out after {self.config.timeout_s:.2f} seconds")
+        line = process.stdout.readline()
+        if not line:
+            self._kill()
+            return Invocation(False, error_type="Runtime.ExitError", duration_ms=duration_ms,
+                              error_message=f"worker exited with {process.poll()}")
+        reply = json.loads(line)
+        if "error" in reply:
+            return Invocation(False, error_type=reply["error"]["errorType"],
+                              error_message=reply["error"]["errorMessage"], duration_ms=duration_ms)
+        return Invocation(True, result=reply["result"], duration_ms=duration_ms)
 
     def _kill(self) -> None:
         if self._process is not None:
@@ -140,6 +165,24 @@ class FunctionInvoker:
             except subprocess.TimeoutExpired:
                 self._kill()
         self._process = None
+
+
+def function_logs(function_name: str, role: RoleSession) -> Callable[[], LogShipper]:
+    """A new CloudWatch Logs stream of the function's group for each execution environment, written with its
+    execution role (as Lambda writes them)."""
+    return lambda: LogShipper(lambda: client("logs", role), f"/aws/lambda/{function_name}", lambda_stream_name())
+
+
+def _relay_output(process: subprocess.Popen[str], shipper: LogShipper) -> None:
+    """A worker's output line by line: to this runtime's own output (its log file) and to CloudWatch Logs."""
+    assert process.stderr is not None
+    try:
+        for line in process.stderr:
+            sys.stderr.write(line)
+            shipper.add(line)
+        sys.stderr.flush()
+    finally:
+        shipper.close()
 
 
 def function_config(lambda_client: Any, name: str) -> FunctionConfig:

@@ -18,7 +18,13 @@ from localaws.kinesis_consumer.process import stop_all
 from localaws.kinesis_consumer.shards import LIST_SHARDS_EVERY_S, ready_shards
 from localaws.kinesis_consumer.status import write_status
 from localaws.lambda_runtime.checkpoints import CheckpointStore
-from localaws.lambda_runtime.invoker import FunctionConfig, FunctionInvoker, base_environment, function_config
+from localaws.lambda_runtime.invoker import (
+    FunctionConfig,
+    FunctionInvoker,
+    base_environment,
+    function_config,
+    function_logs,
+)
 from localaws.lambda_runtime.mapping import MappingConfig
 from localaws.lambda_runtime.shard_poller import ShardPoller
 
@@ -91,7 +97,8 @@ class MappingRunner:
             and self.pollers[shard_id][0].checkpoint.finished
         }
         for shard_id in ready_shards(shards, self.pollers, finished):
-            invoker = FunctionInvoker(self.config.function, base_environment(), self.role.credentials)
+            invoker = FunctionInvoker(self.config.function, base_environment(), self.role.credentials,
+                                      logs=function_logs(self.config.function.name, self.role))
             poller = ShardPoller(self.config, shard_id, self.kinesis, self.sqs, self.store, invoker, self.stop)
             thread = threading.Thread(target=self._poll, args=(poller,), name=f"shard-{shard_id}", daemon=True)
             self.pollers[shard_id] = (poller, thread)

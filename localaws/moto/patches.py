@@ -20,6 +20,8 @@
 8. Invoke's DryRun: moto runs the function (in Docker, which is not here) before answering 204; it answers
    204 for a function that exists without running it, as Lambda does (the local Firehose asks whether its
    role may invoke the processing function).
+9. Log retention: moto keeps every log event in memory (and so in each snapshot); a stream keeps its last
+   ``LOG_EVENTS_KEPT`` events, so a long run's function logs do not grow the state without bound.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from moto.cognitoidentity import models as cognito_models
 from moto.cognitoidentity import responses as cognito_responses
 from moto.core.exceptions import JsonRESTError as RESTError
 from moto.iam import access_control
+from moto.logs import models as logs_models
 from moto.moto_api._internal import mock_random
 from moto.s3 import models as s3_models
 from moto.sts import models as sts_models
@@ -160,6 +163,19 @@ def _dry_run_without_running(original: Any) -> Any:
     return invoke
 
 
+LOG_EVENTS_KEPT = 10_000
+
+
+def _keeping_recent_events(original: Any) -> Any:
+    def put_log_events(self: Any, log_events: list[dict[str, Any]]) -> Any:
+        result = original(self, log_events)
+        if len(self.events) > LOG_EVENTS_KEPT:
+            del self.events[: len(self.events) - LOG_EVENTS_KEPT]
+        return result
+
+    return put_log_events
+
+
 _applied = False
 
 
@@ -183,6 +199,8 @@ def apply() -> None:
     pool_model.to_json = _describing_classic_flow(pool_model.to_json)  # type: ignore[method-assign]
     sts_models.random_session_token = _seeded_session_token  # type: ignore[attr-defined]
     identity.get_open_id_token = _get_open_id_token  # type: ignore[method-assign]
+    log_stream = logs_models.LogStream
+    log_stream.put_log_events = _keeping_recent_events(log_stream.put_log_events)  # type: ignore[method-assign]
     lambda_responses = lambda_responses_module.LambdaResponse
     lambda_responses.invoke = _dry_run_without_running(lambda_responses.invoke)  # type: ignore[method-assign]
     _applied = True

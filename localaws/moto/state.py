@@ -39,7 +39,7 @@ from moto.s3.models import FakeKey
 log = logging.getLogger("wildrydes.moto_state")
 
 PERSISTED_SERVICES = (
-    "s3", "glue", "iam", "sts", "cognito-identity", "lambda", "firehose", "athena", "sqs",
+    "s3", "glue", "iam", "sts", "cognito-identity", "lambda", "firehose", "athena", "sqs", "logs",
 )
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 _FRAME = struct.Struct(">Q")

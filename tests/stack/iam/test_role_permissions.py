@@ -67,19 +67,21 @@ TRIGGERS: dict[tuple[str, str, str], str] = {
     ("ArchiveDeliveryRole", "TransformRecords", "lambda:InvokeFunction"): "flowing",
     ("ArchiveDeliveryRole", "TransformRecords", "lambda:GetFunctionConfiguration"): "flowing",
     ("ArchiveDeliveryRole", "ReadSchema", "glue:GetTable"): "flowing",
+    # a new execution environment opens its log stream; every invocation writes START/END/REPORT lines
+    **{(role, "WriteLogs", "logs:CreateLogStream"): "restart:{c}"
+       for role in ("AggregatorRole", "SummaryWriterRole", "ArchiveTransformRole")},
+    **{(role, "WriteLogs", "logs:PutLogEvents"): "flowing"
+       for role in ("AggregatorRole", "SummaryWriterRole", "ArchiveTransformRole")},
+    ("ArchiveDeliveryRole", "WriteDeliveryErrors", "logs:PutLogEvents"): "malformed:source",  # processing fails
     **{("MapUnauthenticatedRole", "ReadStreams", action): "guest"
        for action in ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards")},
 }
-COMPONENT_OF_ROLE = {"AggregatorRole": "lambda", "SummaryWriterRole": "lambda", "ArchiveDeliveryRole": "firehose"}
+COMPONENT_OF_ROLE = {"AggregatorRole": "lambda", "SummaryWriterRole": "lambda", "ArchiveDeliveryRole": "firehose",
+                     "ArchiveTransformRole": "firehose"}
 
-# Granted because AWS's services call them with the role, which the local runtime does not (docs/security.md):
-# Lambda and Firehose write their logs to CloudWatch Logs, which the local endpoint does not serve; Firehose
-# uses multipart uploads, bucket listings and schema versions for large objects, retries and pinned schemas.
+# Granted because AWS's Firehose makes these calls with the role, which the local Firehose does not (it writes
+# each object with one PutObject and reads the table's latest schema): docs/local-endpoint.md.
 NOT_CALLED_LOCALLY: dict[tuple[str, str, str], str] = {
-    **{(role, "WriteLogs", action): "CloudWatch Logs" for role in
-       ("AggregatorRole", "SummaryWriterRole", "ArchiveTransformRole")
-       for action in ("logs:CreateLogStream", "logs:PutLogEvents")},
-    ("ArchiveDeliveryRole", "WriteDeliveryErrors", "logs:PutLogEvents"): "CloudWatch Logs",
     **{("ArchiveDeliveryRole", "WriteArchive", action): "S3 calls of AWS's Firehose" for action in
        ("s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket",
         "s3:ListBucketMultipartUploads")},

@@ -213,10 +213,11 @@ def test_a_changed_parameter_reports_exactly_that_change(first: tuple[list[str],
     assert mapping["TumblingWindowInSeconds"] == 5
     assert report.parameters["TumblingWindowInSeconds"] == 5
 
-    # local-only minimum: the archive can flush in seconds for tests
+    # local-only minimum: the archive (its processor's buffer and its destination's) can flush in seconds for tests
     report, _ = deploy(stack, {"TumblingWindowInSeconds": "5", "ArchiveBufferIntervalSeconds": "1"})
     assert [(r.logical_id, r.changes) for r in report.changed] == \
-        [("ArchiveDeliveryStream", ["ExtendedS3DestinationConfiguration.BufferingHints.IntervalInSeconds"])]
+        [("ArchiveDeliveryStream", ["ExtendedS3DestinationConfiguration.BufferingHints.IntervalInSeconds",
+                                    "ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors"])]
 
     report, _ = deploy(stack)
     assert sorted(r.logical_id for r in report.changed) == ["AggregatorMapping", "ArchiveDeliveryStream"]

@@ -57,6 +57,16 @@ class Deployment:
             RoleName=self.name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
         )["Role"]["Arn"]
+        # what a function fed by Kinesis with an SQS failure destination needs (the endpoint enforces it)
+        statements = [
+            {"Effect": "Allow", "Action": ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary",
+                                           "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"],
+             "Resource": f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/{self.name}"},
+            {"Effect": "Allow", "Action": "sqs:SendMessage",
+             "Resource": f"arn:aws:sqs:us-east-1:{ACCOUNT}:{self.name}"},
+        ]
+        self.stack.client("iam").put_role_policy(RoleName=self.name, PolicyName="mapping", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": statements}))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr("placeholder.py", "")
