@@ -35,11 +35,14 @@ def glue_columns(glue: Any, config: StreamConfig) -> tuple[Column, ...] | None:
     return tuple(table_columns(table))
 
 
-def resolve(config: StreamConfig, lambda_client: Any, glue: Any, kinesis: Any = None) -> Deployment:
+def resolve(config: StreamConfig, lambda_client: Any, glue: Any, kinesis: Any = None, s3: Any = None) -> Deployment:
     """With the stream's role clients, as Firehose works: raises ClientError (missing function or table, or a
     permission the role lacks), StreamAccessDenied or SchemaError (unmappable column type)."""
     if kinesis is not None:
         check_stream_access(kinesis, config.source_stream_name, "delivery stream role")
+    if s3 is not None:  # the destination, as Firehose checks it: where it is, and that the role may list it
+        s3.get_bucket_location(Bucket=config.bucket)
+        s3.head_bucket(Bucket=config.bucket)
     function = function_config(lambda_client, config.processor.function_name) if config.processor else None
     if function is not None:  # may the role invoke it (Lambda's DryRun checks just that)
         lambda_client.invoke(FunctionName=function.arn, InvocationType="DryRun")

@@ -109,7 +109,7 @@ class FirehoseRuntime:
             try:
                 config = StreamConfig.from_description(description)
                 clients = self._clients(config)
-                deployments[name] = resolve(config, clients.lambda_, clients.glue, clients.kinesis)
+                deployments[name] = resolve(config, clients.lambda_, clients.glue, clients.kinesis, clients.s3)
             except (UnsupportedStream, PrefixError, KeyError, SchemaError) as error:
                 self._skip(name, str(error))
             except (ClientError, BotoCoreError, StreamAccessDenied) as error:  # nothing to read (yet), or denied

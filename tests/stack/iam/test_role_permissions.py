@@ -64,6 +64,8 @@ TRIGGERS: dict[tuple[str, str, str], str] = {
     ("SummaryWriterRole", "SendFailedBatches", "sqs:SendMessage"): "fail:WriteTable",
     ("SummaryWriterRole", "QuarantineMalformedRecords", "sqs:SendMessage"): "malformed:summary",
     ("ArchiveDeliveryRole", "WriteArchive", "s3:PutObject"): "flowing",
+    ("ArchiveDeliveryRole", "WriteArchive", "s3:GetBucketLocation"): "flowing",  # the Firehose's destination check
+    ("ArchiveDeliveryRole", "WriteArchive", "s3:ListBucket"): "flowing",
     ("ArchiveDeliveryRole", "TransformRecords", "lambda:InvokeFunction"): "flowing",
     ("ArchiveDeliveryRole", "TransformRecords", "lambda:GetFunctionConfiguration"): "flowing",
     ("ArchiveDeliveryRole", "ReadSchema", "glue:GetTable"): "flowing",
@@ -80,11 +82,11 @@ COMPONENT_OF_ROLE = {"AggregatorRole": "lambda", "SummaryWriterRole": "lambda", 
                      "ArchiveTransformRole": "firehose"}
 
 # Granted because AWS's Firehose makes these calls with the role, which the local Firehose does not (it writes
-# each object with one PutObject and reads the table's latest schema): docs/local-endpoint.md.
+# each object with one PutObject, so it has no multipart uploads to clean up, and reads the table's latest
+# schema): docs/local-endpoint.md.
 NOT_CALLED_LOCALLY: dict[tuple[str, str, str], str] = {
     **{("ArchiveDeliveryRole", "WriteArchive", action): "S3 calls of AWS's Firehose" for action in
-       ("s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket",
-        "s3:ListBucketMultipartUploads")},
+       ("s3:AbortMultipartUpload", "s3:GetObject", "s3:ListBucketMultipartUploads")},
     **{("ArchiveDeliveryRole", "ReadSchema", action): "schema versions (the template pins LATEST)"
        for action in ("glue:GetTableVersion", "glue:GetTableVersions")},
 }
