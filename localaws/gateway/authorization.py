@@ -154,8 +154,9 @@ class Authorizer:
             decision = await self._decide(caller, access, {**context, **access.context})
             if not decision.allowed:
                 resource = decision.resource or (access.resources[0] if access.resources else "*")
-                return self._deny(service, protocol, head, caller, access.action, resource,
-                                  decision.message(caller.principal.arn, access.action, resource))
+                message = decision.message(caller.principal.arn, access.action, resource)
+                explained = message + (f" (statement {decision.statement})" if decision.statement else "")
+                return self._deny(service, protocol, head, caller, access.action, resource, message, explained)
         return None
 
     async def _decide(self, caller: Caller, access: Access, context: dict[str, Any]) -> Decision:
@@ -302,8 +303,9 @@ class Authorizer:
         return auth_error(service, protocol, problem, message, head=head) if self.mode == "enforce" else None
 
     def _deny(self, service: str, protocol: str, head: bool, caller: Caller, action: str, resource: str,
-              message: str) -> ErrorResponse | None:
-        self._record(caller.principal.arn, action, resource, message)
+              message: str, explained: str | None = None) -> ErrorResponse | None:
+        """``message`` is AWS's; ``explained`` (the log's and status's) also names an explicit deny's statement."""
+        self._record(caller.principal.arn, action, resource, explained or message)
         if self.mode == "audit":
             return None
         return auth_error(service, protocol, "denied", message, head=head)

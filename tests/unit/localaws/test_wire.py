@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from localaws.wire.errors import error_response, protocol_of
+from localaws.wire.errors import auth_error, error_response, protocol_of
 from localaws.wire.operations import is_mutation, operation_name
 from localaws.wire.routing import service_of, unsigned_query_service
 
@@ -80,3 +80,18 @@ def test_an_unsigned_query_call_is_known_by_its_version() -> None:
     assert unsigned_query_service(form, b"Action=ListQueues&Version=2012-11-05") == "sqs"
     assert unsigned_query_service(form, b"Action=Nothing&Version=1999-01-01") is None
     assert unsigned_query_service("application/xml", b"<x/>") is None
+
+
+def test_refusals_are_shaped_as_each_service_answers() -> None:
+    dynamodb = auth_error("dynamodb", "json", "denied", "User: x is not authorized")
+    assert dynamodb.status == 400
+    assert json.loads(dynamodb.body)["__type"] == "com.amazon.coral.service#AccessDeniedException"
+    sqs = auth_error("sqs", "json", "bad-signature", "no")
+    assert (sqs.status, sqs.headers["x-amzn-query-error"]) == (403, "SignatureDoesNotMatch;Sender")
+    sts = auth_error("sts", "query", "unknown-key", "The security token included in the request is invalid.")
+    assert sts.status == 403 and b"<Code>InvalidClientTokenId</Code>" in sts.body
+    lam = auth_error("lambda", "rest-json", "denied", "no")
+    assert lam.status == 403 and json.loads(lam.body)["__type"] == "AccessDeniedException"
+    head = auth_error("s3", "rest-xml", "denied", "no", head=True)
+    assert (head.status, head.body) == (403, b"")
+    assert b"<Code>InvalidAccessKeyId</Code>" in auth_error("s3", "rest-xml", "unknown-key", "no").body
