@@ -160,7 +160,16 @@ class Gateway:
                 400, "UnknownServiceException",
                 f"The local endpoint does not serve the AWS service '{service}'", protocol, cors,
             )
-        refused = await self.authorizer.check(request, service, operation, protocol, body)
+        try:
+            refused = await self.authorizer.check(request, service, operation, protocol, body)
+        except (TimeoutError, aiohttp.ClientConnectionError) as error:
+            log.warning("IAM backend unreachable at %s while checking a %s request: %s",
+                        self.authorizer.moto_url, service, error)
+            return self._error(
+                503, "ServiceUnavailable",
+                "The local IAM backend that checks this request's credentials is not reachable; "
+                "is `wildrydes local up` healthy?", protocol, cors,
+            )
         if refused is not None:
             return web.Response(status=refused.status, body=refused.body or None, headers={**refused.headers, **cors})
         if service == "kinesis" and operation == "UpdateShardCount":

@@ -156,11 +156,28 @@ def test_cors_preflight_allows_loopback_pages_only(local_stack: LocalStack) -> N
     assert "Access-Control-Allow-Origin" not in headers
 
 
+def _signed_list_buckets(endpoint: str, origin: str, secret: str) -> urllib.request.Request:
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="GET", url=endpoint + "/", headers={"Origin": origin})
+    S3SigV4Auth(Credentials("test", secret), "s3", "us-east-1").add_auth(request)
+    return urllib.request.Request(endpoint + "/", headers=dict(request.headers.items()))
+
+
 def test_cors_headers_on_proxied_responses(local_stack: LocalStack) -> None:
-    request = urllib.request.Request(local_stack.endpoint_url + "/", headers={"Origin": "http://localhost:3001"})
-    with urllib.request.urlopen(request, timeout=5) as response:  # anonymous S3 ListBuckets
+    request = _signed_list_buckets(local_stack.endpoint_url, "http://localhost:3001", "test")
+    with urllib.request.urlopen(request, timeout=5) as response:  # S3 ListBuckets, proxied to moto
+        assert response.status == 200
         assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3001"
         assert "x-amzn-RequestId" in response.headers["Access-Control-Expose-Headers"]
+    # a refused request carries them too, so a page can read why it was refused
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(_signed_list_buckets(local_stack.endpoint_url, "http://localhost:3001", "wrong"),
+                               timeout=5)
+    assert refused.value.code == 403
+    assert refused.value.headers["Access-Control-Allow-Origin"] == "http://localhost:3001"
 
 
 def test_everything_listens_on_loopback_only(local_stack: LocalStack) -> None:
