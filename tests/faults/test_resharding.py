@@ -36,7 +36,13 @@ from tests.support.stack import LocalStack
 pytestmark = pytest.mark.faults
 
 WINDOW_S = 2
-PIPELINE = ["--no-producer", "--parameter", f"TumblingWindowInSeconds={WINDOW_S}",
+# Resharding pauses the producer while the stream updates (longer on a loaded machine): a window longer
+# than that pause is what lets a parent and its child each hold part of one unicorn's window.
+RESHARD_WINDOW_S = 10
+
+
+def pipeline(window_s: int) -> list[str]:
+    return ["--no-producer", "--parameter", f"TumblingWindowInSeconds={window_s}",
             "--parameter", "AggregatorMaximumBatchingWindowInSeconds=0",
             "--parameter", "ArchiveBufferIntervalSeconds=1", "--parameter", "ArchiveBufferSizeMB=1"]
 
@@ -44,7 +50,7 @@ PIPELINE = ["--no-producer", "--parameter", f"TumblingWindowInSeconds={WINDOW_S}
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[LocalStack]:
     stack = LocalStack(data_dir=tmp_path / "data", port=free_port(), log_path=tmp_path / "stack.log",
-                       extra_args=PIPELINE)
+                       extra_args=pipeline(WINDOW_S))
     yield stack
     if stack.process is not None and stack.process.poll() is None:
         stack.stop()
@@ -98,7 +104,7 @@ def merged_items(stack: LocalStack) -> list[dict[str, Any]]:
     return [i for i in items if int(i.get("PartCount", {"N": "1"})["N"]) > 1]
 
 
-def reconcile(stack: LocalStack, partitions: set[tuple[str, str]]) -> None:
+def reconcile(stack: LocalStack, partitions: set[tuple[str, str]], window_s: int) -> None:
     from orchestration.defs.archive.catalog import register_partition
     from orchestration.defs.platform.resources import AthenaResource
     from orchestration.defs.platform.stack import load_names
@@ -110,11 +116,12 @@ def reconcile(stack: LocalStack, partitions: set[tuple[str, str]]) -> None:
             register_partition(stack.client("glue"), names.glue_database, names.raw_table, [dt, hour])
             moment = datetime.strptime(f"{dt} {hour}", "%Y-%m-%d %H").replace(tzinfo=UTC)
             outcome = reconcile_hour(AthenaResource(), stack.client("dynamodb"), stack.client("s3"), names, moment,
-                                     WINDOW_S)
+                                     window_s)
             assert outcome.result.passed and outcome.result.matched > 0, outcome.result.mismatches[:5]
 
 
 def test_resharding_1_2_4_2_with_a_kill_keeps_every_minute_exact(stack: LocalStack) -> None:
+    stack.extra_args = pipeline(RESHARD_WINDOW_S)
     bucket = start(stack)
     fleet = produce(stack, seed=51, seconds=70, unicorns=16, rate=5)
     wait_for("the aggregator consuming the fleet", lambda: aggregator(stack).get("records_processed", 0) > 200,
@@ -125,19 +132,19 @@ def test_resharding_1_2_4_2_with_a_kill_keeps_every_minute_exact(stack: LocalSta
     reshard(stack, 2)
     _, err = fleet.communicate(timeout=300)
     assert fleet.returncode == 0, err[-2000:]
-    closing = produce(stack, seed=52, seconds=6, unicorns=16, rate=5)  # closes the last windows
+    closing = produce(stack, seed=52, seconds=RESHARD_WINDOW_S + 4, unicorns=16, rate=5)  # closes the last windows
     _, err = closing.communicate(timeout=300)
     assert closing.returncode == 0, err[-2000:]
 
     shards = stack.client("kinesis").list_shards(StreamName=STREAM)["Shards"]
     assert len(shards) == 9  # 1, its 2 children, their 4, the 2 merged
-    assert assert_aggregates_exact(stack, WINDOW_S) > 16 * 5 * 70
+    assert assert_aggregates_exact(stack, RESHARD_WINDOW_S) > 16 * 5 * 70
     # A parent and its child each aggregated part of some unicorn-minutes, and the parts were merged.
     assert merged_items(stack)
     partitions = assert_archive_complete(stack, bucket)
     copies = Counter(archived_rows(stack, bucket))
     assert set(copies) == stream_sequence_numbers(stack.client("kinesis")) and set(copies.values()) == {1}
-    reconcile(stack, partitions)
+    reconcile(stack, partitions, RESHARD_WINDOW_S)
 
 
 def test_windows_ended_early_by_their_state_size_add_up_exactly(stack: LocalStack) -> None:
