@@ -46,6 +46,11 @@ MACROS = [
         WHEN x = 0 THEN '0.0'
         ELSE (CASE WHEN x < 0 THEN '-' ELSE '' END) || __wr_sci(CAST(abs(x) AS VARCHAR))
         END""",
+    # Trino's exact decimal quotient (decimals.py): n / d on unscaled HUGEINTs, rounded half up
+    """CREATE OR REPLACE MACRO __wr_div_half_up(n, d) AS CASE WHEN n IS NULL OR d IS NULL THEN NULL
+        WHEN d = 0 THEN error('Division by zero')
+        ELSE (abs(n) // abs(d) + CASE WHEN 2 * (abs(n) % abs(d)) >= abs(d) THEN 1 ELSE 0 END)
+             * sign(n) * sign(d) END""",
     """CREATE OR REPLACE MACRO __wr_timestamp_text(x) AS strftime(x, '%Y-%m-%d %H:%M:%S.%g')""",
     """CREATE OR REPLACE MACRO __wr_varbinary_text(x) AS rtrim(regexp_replace(lower(hex(x)), '(..)', '\\1 ', 'g'))""",
     """CREATE OR REPLACE MACRO to_iso8601(x) AS CASE

@@ -132,10 +132,10 @@ class IcebergWrites(Writer):
             con.execute(f"CREATE TEMP TABLE {TARGET} AS SELECT * FROM {resolved.scans[0].name}")
             written = self._rewrite_table(ctx, con, table)
         self.objects.delete(old_objects)
-        return self.outcome(statement, 0, written)
+        return self.outcome(statement, 0, written, counted=False)
 
     def vacuum(self, ctx: QueryContext, statement: Statement) -> Outcome:
         """VACUUM t: the emulation keeps no snapshots, so there is nothing to expire."""
         database, relation = statement.details["table"].resolve(ctx.database)
         self._iceberg_target(ctx, exp.to_table(f"{database}.{relation}"), "VACUUM")
-        return self.outcome(statement, 0, Written())
+        return self.outcome(statement, 0, Written(), counted=False)

@@ -59,6 +59,9 @@ def text_expression(position: int, duck_type: str) -> str | None:
         return f"CAST(CAST({ref} AS BIGINT) AS VARCHAR)"
     if name == "BOOLEAN":
         return f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' END"
+    if name == "DECIMAL" and len(parsed.args) == 2 and parsed.args[0] == parsed.args[1]:
+        # DuckDB writes a DECIMAL(p, p) without its integer digit (".50"); Trino as "0.50"
+        return f"regexp_replace(CAST({ref} AS VARCHAR), '^(-?)\\.', '\\10.')"
     return f"CAST({ref} AS VARCHAR)"
 
 
@@ -80,7 +83,7 @@ def python_text(value: Any, nested: bool = False) -> str | None:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return " ".join(f"{b:02x}" for b in bytes(value))
     if isinstance(value, decimal.Decimal):
-        return str(value)
+        return format(value, "f")  # "0.00000000001", not str()'s "1E-11"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{python_text(k, True)}={python_text(v, True)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):

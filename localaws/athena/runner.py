@@ -17,22 +17,40 @@ from sqlglot import exp
 from localaws.athena import results, statements
 from localaws.athena.context import Connections, Handler, Outcome, QueryContext, Services
 from localaws.athena.ddl import Ddl
-from localaws.athena.errors import AthenaQueryError, from_duckdb
+from localaws.athena.errors import AthenaQueryError, at, from_duckdb
 from localaws.athena.statements import Statement
 from localaws.athena.transpile import to_duckdb
 from localaws.athena.writes import Writes
 
 
-def substitute_parameters(ast: exp.Expression, parameters: list[str]) -> exp.Expression:
-    """ExecutionParameters replace the statement's ``?`` placeholders, in order."""
+def substitute_parameters(ast: exp.Expression, parameters: list[str], where: str = "") -> exp.Expression:
+    """ExecutionParameters replace the statement's ``?`` placeholders, in order; their number must be the
+    placeholders' (Trino's QueryPreparer: INVALID_PARAMETER_USAGE, located at the statement)."""
     placeholders = [p for p in ast.find_all(exp.Placeholder) if p.args.get("this") in (None, "", "?")]
     if len(placeholders) != len(parameters):
         raise AthenaQueryError(
             "INVALID_PARAMETER_USAGE",
-            f"Incorrect number of parameters: expected {len(placeholders)} but found {len(parameters)}")
+            f"{where}Incorrect number of parameters: expected {len(placeholders)} but found {len(parameters)}")
     for placeholder, value in zip(placeholders, parameters, strict=True):
         placeholder.replace(statements.parse_sql(f"SELECT {value}").expressions[0])
     return ast
+
+
+def parameterized(statement: Statement) -> Statement | None:
+    """The part of ``statement`` whose ``?`` ExecutionParameters fill: the statement itself, or the query of
+    an UNLOAD (Athena takes parameters in SELECT, INSERT INTO, CTAS and UNLOAD); None for other commands."""
+    if statement.kind == "unload":
+        inner = statement.details.get("query")
+        return inner if isinstance(inner, Statement) and inner.ast is not None else None
+    return statement if statement.ast is not None else None
+
+
+def statement_start(text: str) -> str:
+    """Where the statement's first token is, as Athena prefixes messages about the whole statement."""
+    stripped = text.lstrip()
+    offset = len(text) - len(stripped)
+    line = text.count("\n", 0, offset) + 1
+    return at(line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
 
 
 class Runner:
@@ -44,10 +62,12 @@ class Runner:
     def run(self, ctx: QueryContext) -> Outcome:
         started = time.monotonic()
         statement = statements.parse(ctx.sql)
-        if ctx.parameters:
-            if statement.ast is None:
-                raise AthenaQueryError("NOT_SUPPORTED", "ExecutionParameters are only supported for queries and DML")
-            statement.ast = substitute_parameters(statement.ast, ctx.parameters)
+        target = parameterized(statement)
+        if target is not None and target.ast is not None:
+            # also without ExecutionParameters: a "?" then has no value, as Athena reports
+            target.ast = substitute_parameters(target.ast, ctx.parameters, statement_start(statement.text))
+        elif ctx.parameters:
+            raise AthenaQueryError("NOT_SUPPORTED", "ExecutionParameters are only supported for queries and DML")
         ctx.planning_ms = int((time.monotonic() - started) * 1000)
         outcome = self.dispatch(ctx, statement)
         outcome.scanned = ctx.scanned

@@ -22,6 +22,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from localaws.athena import commands
+from localaws.athena.decimals import typed_literals
 from localaws.athena.errors import AthenaQueryError, at
 from localaws.athena.kinds import NOT_ATHENA, TYPES, kind_of, strip_comments, words
 from localaws.athena.security import denied_function
@@ -106,6 +107,7 @@ def parse_sql(text: str) -> exp.Expression:
     if isinstance(expression, exp.Command):
         raise AthenaQueryError("SYNTAX_ERROR",
                                f"{at(1, 1)}mismatched input '{expression.this}'. Expecting: a supported statement")
+    typed_literals(expression, text)
     return expression
 
 

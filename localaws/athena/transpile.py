@@ -10,7 +10,8 @@ a faithful local Athena needs on top:
 - Trino semantics sqlglot leaves to the engine, using types from sqlglot's annotator where known:
   date_add / date_trunc on a DATE stay DATE, CAST(double AS varchar) renders like Java,
   format_datetime / parse_datetime take Joda patterns, map_agg, approx_percentile (quantile_disc;
-  DuckDB's approx_quantile is an order of magnitude slower), AT TIME ZONE, current_schema.
+  DuckDB's approx_quantile is an order of magnitude slower), AT TIME ZONE, current_schema, and
+  DECIMAL arithmetic typed and computed as Trino does (decimals.py).
   Integer division is DuckDB's ``integer_division`` setting (duck.py), so ``7/2`` is 3 for any
   integer operands, typed or not.
 """
@@ -24,7 +25,7 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from localaws.athena import security, views
+from localaws.athena import decimals, security, views
 from localaws.athena.catalog import DEFAULT_CATALOG, Catalog, TableInfo
 from localaws.athena.errors import AthenaQueryError
 from localaws.athena.pruning import Condition, conditions_for
@@ -250,9 +251,22 @@ def _decimal(node: exp.Expression) -> tuple[int, bool] | None:
 
 
 def _fix(node: exp.Expression, default_database: str) -> exp.Expression:
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return decimals.literal(node) or node
+    if isinstance(node, (exp.Cast, exp.TryCast)) and isinstance(node.to, exp.DataType):
+        bare = decimals.bare_decimal(node)
+        if bare is not None:
+            return bare
+    if isinstance(node, exp.Mul):
+        return decimals.multiply(node) or node
+    if isinstance(node, exp.Avg):
+        return decimals.average(node) or node
     if isinstance(node, exp.Div):
         # plain "/": DuckDB's integer_division setting gives Trino's integer semantics by type at run time
         node.set("typed", None)
+        exact = decimals.divide(node)
+        if exact is not None:
+            return exact
         left, right = _decimal(node.left), _decimal(node.right)
         if left is not None and right is not None and (left[1] or right[1]):
             target = exp.DataType.build(f"DECIMAL(38, {max(left[0], right[0])})")
@@ -357,6 +371,7 @@ def to_duckdb(resolved: Resolved, default_database: str, name_unnamed: bool = Tr
             typed = qualify(ast.copy(), schema=schema, dialect="athena", validate_qualify_columns=True,
                             quote_identifiers=True, expand_stars=True)
             annotate_types(typed, schema=schema, dialect="athena")
+            decimals.mark_base_columns(typed)
         except Exception:  # sqlglot cannot qualify every query; DuckDB still binds it
             typed = ast
     fixed = _fix_tree(typed, default_database)

@@ -148,9 +148,14 @@ def check_partition_order(names: list[str], partitioned_by: list[str]) -> None:
 class Writer(StatementFamily):
     """A family of statements that write rows as objects."""
 
-    def outcome(self, statement: Statement, rows: int, written: Written, kind: str = "txt") -> Outcome:
-        return Outcome(statement.statement_type, statement.substatement_type, kind=kind, update_count=rows,
-                       manifest=written.files)
+    def outcome(self, statement: Statement, rows: int, written: Written, kind: str = "txt",
+                counted: bool = True) -> Outcome:
+        """What a writing statement reports: Athena's UpdateCount and, for the statements that count rows
+        (CTAS, INSERT, UNLOAD, UPDATE, DELETE, MERGE), Trino's one result column ``rows`` (bigint) with no
+        data rows, as GetQueryResults (and so pyathena's ``description`` / ``rowcount``) shows it."""
+        names, types = (["rows"], ["BIGINT"]) if counted else ([], [])
+        return Outcome(statement.statement_type, statement.substatement_type, names, types, kind=kind,
+                       update_count=rows, manifest=written.files)
 
     def _encode(self, con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str],
                 fmt: WriteFormat) -> bytes:
