@@ -29,10 +29,22 @@ def glue_columns(glue: Any, config: StreamConfig) -> tuple[Column, ...] | None:
     if conversion.catalog_id:
         kwargs["CatalogId"] = conversion.catalog_id
     table = glue.get_table(**kwargs)["Table"]
-    if conversion.version_id not in ("LATEST", ""):
-        table = glue.get_table_version(DatabaseName=conversion.database, TableName=conversion.table,
-                                       VersionId=conversion.version_id)["TableVersion"]["Table"]
+    # The schema is the table version the configuration names (AWS documents GetTable, GetTableVersion and
+    # GetTableVersions as the calls Firehose's role needs for record format conversion): GetTableVersions
+    # finds the latest version, GetTableVersion reads a pinned one.
+    versions = {key: value for key, value in kwargs.items() if key != "Name"} | {"TableName": conversion.table}
+    if conversion.version_id in ("LATEST", ""):
+        listed = [version for page in glue.get_paginator("get_table_versions").paginate(**versions)
+                  for version in page["TableVersions"]]
+        if listed:
+            table = max(listed, key=lambda version: _version_number(version["VersionId"]))["Table"]
+    else:
+        table = glue.get_table_version(**versions, VersionId=conversion.version_id)["TableVersion"]["Table"]
     return tuple(table_columns(table))
+
+
+def _version_number(version_id: str) -> int:
+    return int(version_id) if version_id.isdigit() else -1
 
 
 def resolve(config: StreamConfig, lambda_client: Any, glue: Any, kinesis: Any = None, s3: Any = None) -> Deployment:
