@@ -59,7 +59,7 @@ def map_url(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield url
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(10)
+        process.wait(60)
 
 
 @pytest.fixture(scope="module")

@@ -80,7 +80,7 @@ def lone_gateway(tmp_path) -> str:
     wait_until(lambda: process.poll() is not None or _status(f"{url}/_wildrydes/health") == 503, timeout=20)
     yield url
     process.terminate()
-    process.wait(10)
+    process.wait(60)
 
 
 def _status(url: str) -> int:

@@ -304,4 +304,4 @@ def test_status_shows_lag_processed_and_quarantined_records(stack: LocalStack) -
         assert refreshes == 2
     finally:
         watch.terminate()
-        watch.wait(10)
+        watch.wait(60)

@@ -95,7 +95,7 @@ def test_the_logs_command_follows_one_component_and_filters_by_level(tmp_path: P
         assert line.startswith("   dagster | ") and line.rstrip().endswith("WARNING new line")
     finally:
         follow.terminate()
-        follow.wait(10)
+        follow.wait(60)
     warnings = subprocess.run([*WILDRYDES, "local", "logs", "--level", "warning"], capture_output=True, text=True,
                               env=env, cwd=REPO_ROOT, timeout=60)
     assert [line.split(" | ")[0].strip() for line in warnings.stdout.splitlines()] == ["lambda", "dagster"]

@@ -155,7 +155,7 @@ def test_map_command_prints_its_url_and_fails_in_one_line_on_a_bad_config(tmp_pa
         assert "not configured yet" in process.stdout.readline()
     finally:
         process.terminate()
-        process.wait(10)
+        process.wait(60)
 
 
 CREDENTIAL_PATTERNS = [
