@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from localaws.athena.catalog import Column, Partition, TableInfo
 from localaws.athena.errors import AthenaQueryError
 from localaws.athena.objects import S3Object
+from localaws.athena.text_columns import COMPLEX, Delimiters, delimited_column, json_column, text_scalar
 from localaws.athena.types import HiveType
 
 PSEUDO_COLUMNS = ("$path", "$file_size", "$file_modified_time")
@@ -160,22 +161,12 @@ class ScanSql:
     def _json(self, scan: TableScan, files: list[tuple[S3Object, FileGroup]]) -> str:
         params = {k.lower(): v for k, v in scan.table.serde_params.items()}
         ignore_malformed = params.get("ignore.malformed.json", "false").lower() == "true"
+        openx = "openx" in scan.table.serde.lower()
+        case_insensitive = params.get("case.insensitive", "true").lower() != "false"
         columns = []
         for column in scan.table.columns:
             key = params.get(f"mapping.{column.name}", column.name).lower()
-            value = f"__wr_m[{sql_str(key)}]"
-            hive = HiveType.parse(column.type)
-            duck = hive.duck()
-            if hive.name in ("string", "varchar", "char"):
-                expression = f"({value} ->> '$')"
-            elif hive.name in ("array", "map", "struct"):
-                expression = f"TRY_CAST({value} AS {duck})"
-            elif hive.name == "timestamp":
-                text = f"({value} ->> '$')"
-                expression = (f"COALESCE(TRY_CAST({text} AS TIMESTAMP), "
-                              f"epoch_ms(TRY_CAST({text} AS BIGINT)))")
-            else:
-                expression = f"TRY_CAST(({value} ->> '$') AS {duck})"
+            expression = json_column(f"__wr_m[{sql_str(key)}]", column.type, openx, case_insensitive)
             columns.append(f"{expression} AS {ident(column.name)}")
         columns += self._derived(scan, files)
         keys = ("list_transform(json_keys(json), lambda k: {'k': lower(k), "
@@ -187,7 +178,8 @@ class ScanSql:
 
     # ---- delimited text ------------------------------------------------------------------
     def _delimited(self, scan: TableScan, files: list[tuple[S3Object, FileGroup]], options: str,
-                   null_string: str | None) -> str:
+                   delimiters: Delimiters | None) -> str:
+        """OpenCSVSerde (``delimiters`` None) or LazySimpleSerDe columns, by position."""
         data_columns = scan.table.columns
         raw_columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(data_columns))) + "}"
         skip = int(scan.table.parameters.get("skip.header.line.count", "0") or 0)
@@ -195,21 +187,21 @@ class ScanSql:
         for index, column in enumerate(data_columns):
             hive = HiveType.parse(column.type)
             raw = f"c{index}"
-            if null_string is not None:
-                raw = f"NULLIF({raw}, {sql_str(null_string)})"
+            if delimiters is not None:
+                raw = f"NULLIF({raw}, {sql_str(delimiters.null_sequence)})"
             if hive.name in ("string", "varchar", "char"):
                 expression = raw
-            elif hive.name == "array":
-                collection = scan.table.serde_params.get("collection.delim", "\x02")
-                element = hive.children[0][1].duck()
-                expression = (f"list_transform(string_split({raw}, {sql_str(collection)}), "
-                              f"lambda e: TRY_CAST(e AS {element}))")
-            elif hive.name in ("map", "struct"):
-                raise AthenaQueryError("NOT_SUPPORTED",
-                                       f"Column {column.name} of {scan.table.qualified}: {hive.name} columns in text "
-                                       "tables are not supported by the local engine")
+            elif hive.name in COMPLEX:
+                if delimiters is None:
+                    raise AthenaQueryError(
+                        "NOT_SUPPORTED", f"Column {column.name} of {scan.table.qualified} is {hive.trino()}: the "
+                        "OpenCSVSerde reads primitive types only (use LazySimpleSerDe, ROW FORMAT DELIMITED, for "
+                        "arrays, maps and structs)")
+                expression = delimited_column(raw, column.type, delimiters)
             elif hive.name == "timestamp":
                 expression = (f"COALESCE(TRY_CAST({raw} AS TIMESTAMP), epoch_ms(TRY_CAST({raw} AS BIGINT)))")
+            elif delimiters is not None:  # as Trino's text encodings parse a field (" 1" is NULL, "1.9" is 1)
+                expression = text_scalar(raw, hive)
             else:
                 expression = f"TRY_CAST(NULLIF(trim({raw}), '') AS {hive.duck()})"
             columns.append(f"{expression} AS {ident(column.name)}")
@@ -231,12 +223,9 @@ class ScanSql:
 
     def _text(self, scan: TableScan, files: list[tuple[S3Object, FileGroup]]) -> str:
         params = scan.table.serde_params
-        delimiter = params.get("field.delim") or params.get("serialization.format") or "\x01"
-        if delimiter == "1":  # serialization.format=1 is Hive's way of saying "the default"
-            delimiter = "\x01"
+        delimiters = Delimiters.of(params, scan.table.parameters)
         escape = params.get("escape.delim", "")
-        null_string = params.get("serialization.null.format", "\\N")
-        not_null = "[" + ", ".join(f"'c{i}'" for i in range(len(scan.table.columns))) + "]"
-        options = (f"delim = {sql_str(delimiter)}, quote = '', escape = {sql_str(escape)}, "
-                   f"force_not_null = {not_null}")
-        return self._delimited(scan, files, options, null_string)
+        # the NULL sequence as the reader's NULL string: "" stays "", a missing trailing field is NULL
+        options = (f"delim = {sql_str(delimiters.separators[0])}, quote = '', escape = {sql_str(escape)}, "
+                   f"nullstr = {sql_str(delimiters.null_sequence)}")
+        return self._delimited(scan, files, options, delimiters)
