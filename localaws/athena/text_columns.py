@@ -202,6 +202,43 @@ class DelimitedColumn:
         return text_scalar(text, hive)
 
 
+    def text(self, value: str, hive: HiveType, depth: int) -> str:
+        """The inverse: the LazySimpleSerDe text of a non-NULL ``value`` (as Trino's text encodings write it)."""
+        if hive.name in COMPLEX and not _NAME.fullmatch(value):
+            return self.names.bind(value, lambda v: self.text(v, hive, depth))
+        null = _str(self.delimiters.null_sequence)
+        if hive.name == "array":
+            e = self.names()
+            element = f"COALESCE({self.text(e, hive.children[0][1], depth + 1)}, {null})"
+            return f"array_to_string(list_transform({value}, lambda {e}: {element}), {self._separator(depth + 1)})"
+        if hive.name == "map":
+            (_, key_type), (_, value_type) = hive.children
+            e = self.names()
+            entry = (f"{self.text(f'{e}.key', key_type, depth + 2)} || {self._separator(depth + 2)} || "
+                     f"COALESCE({self.text(f'{e}.value', value_type, depth + 2)}, {null})")
+            return (f"array_to_string(list_transform(map_entries({value}), lambda {e}: {entry}), "
+                    f"{self._separator(depth + 1)})")
+        if hive.name == "struct":
+            fields = [f"COALESCE({self.text(f'struct_extract({value}, {_str(name)})', child, depth + 1)}, {null})"
+                      for name, child in hive.children]
+            return f"concat_ws({self._separator(depth + 1)}, {', '.join(fields)})"
+        if hive.name == "boolean":
+            return f"CASE WHEN {value} THEN 'true' WHEN NOT {value} THEN 'false' END"
+        if hive.name == "timestamp":
+            return f"strftime({value}, '%Y-%m-%d %H:%M:%S.%g')"
+        if hive.name == "binary":
+            return f"to_base64({value})"
+        return f"CAST({value} AS VARCHAR)"
+
+
+def delimited_text(value: str, type_text: str, delimiters: Delimiters) -> str:
+    """The LazySimpleSerDe text of a column's ``value`` (NULL stays NULL: the writer puts the NULL sequence),
+    with the separators ``delimited_column`` splits it on: what a TEXTFILE table's writer should write for
+    arrays, maps and structs."""
+    hive = HiveType.parse(type_text)
+    return f"CASE WHEN {value} IS NOT NULL THEN {DelimitedColumn(delimiters, type_text).text(value, hive, 0)} END"
+
+
 def delimited_column(raw: str, type_text: str, delimiters: Delimiters) -> str:
     """A LazySimpleSerDe column from ``raw`` (its text, NULL for the NULL sequence or a missing field)."""
     hive = HiveType.parse(type_text)

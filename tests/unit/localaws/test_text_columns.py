@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from localaws.athena.errors import AthenaQueryError
-from localaws.athena.text_columns import Delimiters, delimited_column, json_column, separator
+from localaws.athena.text_columns import Delimiters, delimited_column, delimited_text, json_column, separator
+from localaws.athena.types import HiveType
 
 C, K = "\x02", "\x03"
 
@@ -101,6 +102,25 @@ def test_too_deep_a_type_names_the_table_property() -> None:
                                     "hive.serialization.extend.nesting.levels table property")
     extended = Delimiters.of({}, {"hive.serialization.extend.nesting.levels": "true"})
     assert delimited(["1\x0b2"], deep, extended) == [[[[[[[[[1, 2]]]]]]]]]
+
+
+@pytest.mark.parametrize(("type_text", "literal", "text"), [
+    ("array<int>", "[1, NULL, 3]", f"1{C}\\N{C}3"),
+    ("array<string>", "['a', '', NULL]", f"a{C}{C}\\N"),
+    ("map<string,array<int>>", "MAP {'x': [1, 2], 'y': [], 'z': NULL}", f"x{K}1\x042{C}y{K}{C}z{K}\\N"),
+    ("struct<a:string,b:struct<c:int,d:boolean>>", "{'a': 'n', 'b': {'c': 1, 'd': false}}", f"n{C}1{K}false"),
+    ("array<array<double>>", "[[1.5], [], [NULL, -2.0]]", f"1.5{C}{C}\\N{K}-2.0"),
+    ("array<timestamp>", "[TIMESTAMP '2024-01-02 03:04:05.678']", "2024-01-02 03:04:05.678"),
+])
+def test_values_written_as_text_read_back_unchanged(type_text: str, literal: str, text: str) -> None:
+    delimiters = Delimiters.of({})
+    con = duckdb.connect()
+    typed = f"CAST({literal} AS {HiveType.parse(type_text).duck()})"
+    written = con.sql(f"SELECT {delimited_text('v', type_text, delimiters)} FROM (SELECT {typed} AS v)").fetchall()
+    assert written == [(text,)]
+    read = con.sql(f"SELECT {delimited_column('x', type_text, delimiters)} = v FROM "
+                   f"(SELECT {_literal(text)} AS x, {typed} AS v)").fetchall()
+    assert read == [(True,)]
 
 
 # ---------------------------------------------------------------------------------------------
