@@ -25,7 +25,7 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from localaws.athena import decimals, security, views
+from localaws.athena import decimals, security, trino_functions, views
 from localaws.athena.catalog import DEFAULT_CATALOG, Catalog, TableInfo
 from localaws.athena.errors import AthenaQueryError
 from localaws.athena.pruning import Condition, conditions_for
@@ -251,6 +251,9 @@ def _decimal(node: exp.Expression) -> tuple[int, bool] | None:
 
 
 def _fix(node: exp.Expression, default_database: str) -> exp.Expression:
+    trino = trino_functions.rewrite(node)
+    if trino is not None:
+        return trino
     if isinstance(node, exp.Literal) and not node.is_string:
         return decimals.literal(node) or node
     if isinstance(node, (exp.Cast, exp.TryCast)) and isinstance(node.to, exp.DataType):
