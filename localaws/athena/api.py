@@ -4,6 +4,7 @@ synchronously. Field names and shapes are those of the AWS API (and what pyathen
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -13,11 +14,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from localaws.athena import kinds
+from localaws.athena import kinds, reuse
 from localaws.athena.catalog import DEFAULT_CATALOG, Catalog, TableInfo, athena_like_to_regex
 from localaws.athena.errors import AthenaQueryError, RequestError
 from localaws.athena.executor import Executor
-from localaws.athena.objects import folder
+from localaws.athena.objects import folder, parse_s3_url
 from localaws.athena.results import ResultFile, decode_token, encode_token, page
 from localaws.athena.store import FAILED, QUEUED, RUNNING, SUCCEEDED, QueryRecord, QueryStore
 
@@ -160,6 +161,7 @@ class AthenaApi:
         if parameters is not None and (not isinstance(parameters, list)
                                        or not all(isinstance(p, str) for p in parameters)):
             raise _invalid("ExecutionParameters must be a list of strings")
+        reuse_request = reuse.reuse_request(body)
         query_id = str(uuid.uuid4())
         statement_type, substatement_type = kinds.classify(query)
         output_folder = folder(str(output)) if not str(output).endswith("/") else str(output)
@@ -169,13 +171,27 @@ class AthenaApi:
             submitted=time.time(), catalog=catalog, database=(context.get("Database") or "default").lower(),
             output_location=f"{output_folder}{query_id}.{extension}",
             result_configuration={k: v for k, v in result_configuration.items() if k != "OutputLocation"},
-            statement_type=statement_type, substatement_type=substatement_type, parameters=parameters,
+            statement_type=statement_type, substatement_type=substatement_type, parameters=parameters or None,
             engine_version=(configuration.get("EngineVersion") or {}).get("EffectiveEngineVersion")
             or ENGINE_VERSION,
+            reuse_configuration=reuse_request.echo()["ResultReuseByAgeConfiguration"] if reuse_request else None,
         )
+        previous = reuse.find_reusable(self.store, record, reuse_request, self._result_exists,
+                                       self.executor.results_dir)
+        if previous is not None:
+            self.store.insert(reuse.reused_record(record, previous, self.executor.results_dir))
+            return {"QueryExecutionId": query_id}
         self.store.insert(record)
         self.executor.submit(record, output_folder)
         return {"QueryExecutionId": query_id}
+
+    def _result_exists(self, url: str) -> bool:
+        bucket, key = parse_s3_url(url)
+        try:
+            self.executor.objects.s3.head_object(Bucket=bucket, Key=key)
+        except ClientError:
+            return False
+        return True
 
     def _record(self, body: dict[str, Any]) -> QueryRecord:
         query_id = body.get("QueryExecutionId")
@@ -197,8 +213,10 @@ class AthenaApi:
             status["AthenaError"] = record.athena_error
         now = time.time()
         end = record.completed or now
-        queue_ms = int(((record.started or end) - record.submitted) * 1000)
-        total_ms = int((end - record.submitted) * 1000)
+        # the time from submission to a worker taking the query up (or to its reused result), in whole
+        # milliseconds rounded up: measured, and so never 0 once the query left the queue, as on AWS
+        queue_ms = math.ceil(((record.started or end) - record.submitted) * 1000)
+        total_ms = math.ceil((end - record.submitted) * 1000)
         statistics: dict[str, Any] = {
             "EngineExecutionTimeInMillis": record.engine_ms or 0,
             "DataScannedInBytes": record.scanned or 0,
@@ -207,7 +225,7 @@ class AthenaApi:
             "ServicePreProcessingTimeInMillis": 0,
             "QueryPlanningTimeInMillis": record.planning_ms or 0,
             "ServiceProcessingTimeInMillis": record.processing_ms or 0,
-            "ResultReuseInformation": {"ReusedPreviousResult": False},
+            "ResultReuseInformation": {"ReusedPreviousResult": record.reused},
         }
         if record.manifest_location:
             statistics["DataManifestLocation"] = record.manifest_location
@@ -217,7 +235,7 @@ class AthenaApi:
             "Query": record.query,
             "StatementType": record.statement_type or "DML",
             "ResultConfiguration": result_configuration,
-            "ResultReuseConfiguration": {"ResultReuseByAgeConfiguration": {"Enabled": False}},
+            "ResultReuseConfiguration": reuse.echo(record.reuse_configuration),
             "QueryExecutionContext": {"Database": record.database or "default",
                                       "Catalog": record.catalog or DEFAULT_CATALOG},
             "Status": status,

@@ -12,6 +12,8 @@ from localaws.athena.context import Handler, Outcome, QueryContext, StatementFam
 from localaws.athena.errors import AthenaQueryError
 from localaws.athena.statements import Statement
 
+HIVE_ALIGNMENT = 20  # Hive's MetaDataFormatUtils pads names to this width
+
 
 def show_create_lines(table: TableInfo) -> list[str]:
     if table.is_view:
@@ -91,8 +93,12 @@ class Show(StatementFamily):
         return text_rows(["partition"], [[s] for s in specs], statement)
 
     def show_columns(self, ctx: QueryContext, statement: Statement) -> Outcome:
+        """Hive's answer, as Athena gives it: one ``field`` column of type string, each name left-aligned in
+        a field of at least HIVE_ALIGNMENT characters (``number_of_rows      ``)."""
         table = self.table(ctx, statement.details["table"])
-        return text_rows(["field"], [[c.name] for c in table.all_columns], statement)
+        outcome = text_rows(["field"], [[c.name.ljust(HIVE_ALIGNMENT)] for c in table.all_columns], statement)
+        outcome.duck_types = ["STRING"]
+        return outcome
 
     def show_create_table(self, ctx: QueryContext, statement: Statement) -> Outcome:
         table = self.table(ctx, statement.details["table"])

@@ -52,7 +52,7 @@ def text_expression(position: int, duck_type: str) -> str | None:
     if name == "TIMESTAMP WITH TIME ZONE":
         return f"__wr_timestamp_text(timezone('UTC', {ref})) || ' UTC'"
     if name == "TIME":
-        return f"strftime(TIMESTAMP '1970-01-01' + {ref}, '%H:%M:%S.%g')"
+        return f"strftime(DATE '1970-01-01' + {ref}, '%H:%M:%S.%g')"
     if name == "BLOB":
         return f"__wr_varbinary_text({ref})"
     if name in ("HUGEINT", "UHUGEINT"):

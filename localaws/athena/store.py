@@ -51,11 +51,15 @@ CREATE TABLE IF NOT EXISTS queries (
     header_row INTEGER,
     parameters TEXT,
     engine_version TEXT,
-    manifest_location TEXT
+    manifest_location TEXT,
+    reuse_configuration TEXT,
+    reused INTEGER
 );
 CREATE INDEX IF NOT EXISTS queries_by_workgroup ON queries (workgroup, submitted);
 CREATE INDEX IF NOT EXISTS queries_by_token ON queries (token);
 """
+# columns added after the first release: a store written by an older engine gets them at start-up
+_ADDED_COLUMNS = {"reuse_configuration": "TEXT", "reused": "INTEGER"}
 
 
 @dataclass
@@ -87,13 +91,15 @@ class QueryRecord:
     parameters: list[str] | None = None
     engine_version: str = "Athena engine version 3"
     manifest_location: str | None = None
+    reuse_configuration: dict[str, Any] | None = None  # the ResultReuseByAgeConfiguration asked for
+    reused: bool = False  # the result is an earlier execution's (ResultReuseInformation)
 
     @property
     def final(self) -> bool:
         return self.state in FINAL_STATES
 
 
-_JSON_FIELDS = ("result_configuration", "athena_error", "columns", "parameters")
+_JSON_FIELDS = ("result_configuration", "athena_error", "columns", "parameters", "reuse_configuration")
 
 
 def _to_row(record: QueryRecord) -> dict[str, Any]:
@@ -101,6 +107,7 @@ def _to_row(record: QueryRecord) -> dict[str, Any]:
     for name in _JSON_FIELDS:
         row[name] = None if row[name] is None else json.dumps(row[name])
     row["header_row"] = int(record.header_row)
+    row["reused"] = int(record.reused)
     return row
 
 
@@ -110,6 +117,7 @@ def _from_row(row: sqlite3.Row) -> QueryRecord:
         values[name] = None if values[name] is None else json.loads(values[name])
     values["result_configuration"] = values["result_configuration"] or {}
     values["header_row"] = bool(values["header_row"])
+    values["reused"] = bool(values["reused"])
     return QueryRecord(**values)
 
 
@@ -123,6 +131,10 @@ class QueryStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        present = {row["name"] for row in self._db.execute("PRAGMA table_info(queries)")}
+        for name, kind in _ADDED_COLUMNS.items():
+            if name not in present:
+                self._db.execute(f"ALTER TABLE queries ADD COLUMN {name} {kind}")
         self._changed = threading.Condition()
         self._changes = 0
 
@@ -222,6 +234,19 @@ class QueryStore:
         with self._lock:
             row = self._db.execute("SELECT * FROM queries WHERE token = ? ORDER BY submitted DESC LIMIT 1",
                                    (token,)).fetchone()
+        return _from_row(row) if row else None
+
+    def latest_success(self, query: str, workgroup: str, catalog: str, database: str, parameters: list[str] | None,
+                       since: float) -> QueryRecord | None:
+        """The newest SUCCEEDED execution of exactly this query text, in this workgroup, catalog and database,
+        with the same execution parameters, completed at or after ``since`` (result reuse)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM queries WHERE workgroup = ? AND query = ? AND state = ? AND catalog = ? "
+                "AND database = ? AND parameters IS ? AND completed >= ? ORDER BY completed DESC LIMIT 1",
+                (workgroup, query, SUCCEEDED, catalog, database,
+                 None if parameters is None else json.dumps(parameters), since),
+            ).fetchone()
         return _from_row(row) if row else None
 
     def list_ids(self, workgroup: str, limit: int, offset: int) -> list[str]:

@@ -298,6 +298,7 @@ _DUCK_TO_ATHENA = {
     "INTERVAL": "interval day to second",
     "UUID": "uuid",
     "JSON": "json",
+    "STRING": "string",  # not a DuckDB type: the Hive type of some DDL results (SHOW COLUMNS' field)
     "BIT": "varchar",
     "ENUM": "varchar",
     '"NULL"': "unknown",
