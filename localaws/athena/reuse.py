@@ -6,6 +6,7 @@ parameters and result configuration, completed no longer ago than ``MaxAgeInMinu
 10080), is not run again: it succeeds at once with the earlier execution's result (its output location, its
 columns and rows) and ``Statistics.ResultReuseInformation.ReusedPreviousResult`` true. As on AWS:
 
+- the result location (and the rest of the result configuration) must be the earlier execution's;
 - only SELECT statements reuse results (not DDL, CTAS, INSERT, UNLOAD, EXPLAIN ...);
 - the newest matching result is used; a result whose object is gone from S3 is not reused;
 - whether the tables the query read changed since is not checked (AWS: "Athena does not check if the
@@ -76,11 +77,17 @@ def find_reusable(store: QueryStore, record: QueryRecord, request: ReuseRequest 
                                     record.database or "", record.parameters, since)
     if previous is None or previous.result_configuration != record.result_configuration:
         return None
+    if _folder(previous.output_location) != _folder(record.output_location):  # another result location
+        return None
     if previous.result_rows and not (results_dir / f"{previous.id}.arrow").exists():
         return None
     if previous.output_location is None or not result_exists(previous.output_location):
         return None
     return previous
+
+
+def _folder(url: str | None) -> str | None:
+    return url.rsplit("/", 1)[0] if url else None
 
 
 def reused_record(record: QueryRecord, previous: QueryRecord, results_dir: Path) -> QueryRecord:

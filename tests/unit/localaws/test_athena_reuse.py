@@ -68,6 +68,9 @@ def test_only_select_reuses_and_a_reused_record_points_at_the_earlier_result(tmp
     previous = reuse.find_reusable(store, later, request, lambda url: True, results)
     assert previous is not None and previous.id == "first"
     assert reuse.find_reusable(store, later, request, lambda url: False, results) is None  # result gone
+    elsewhere = record("elsewhere", state="QUEUED", completed=None, output_location="s3://other/elsewhere.csv")
+    assert reuse.find_reusable(store, elsewhere, request, lambda url: True, results) is None
+    assert reuse.find_reusable(store, later, reuse.ReuseRequest(False, 60), lambda url: True, results) is None
     insert = record("insert", query="SELECT 1", substatement_type="INSERT")
     assert reuse.find_reusable(store, insert, request, lambda url: True, results) is None
     answered = reuse.reused_record(later, previous, results)
