@@ -439,3 +439,68 @@ def test_queue_time_is_measured_and_never_zero(client: Any) -> None:
     for sql in ("SELECT 1", "SELECT 2", "SHOW TABLES"):
         statistics = succeeded(client, sql)[0]["Statistics"]
         assert 0 < statistics["QueryQueueTimeInMillis"] <= statistics["TotalExecutionTimeInMillis"]
+
+
+def test_sqlalchemy_reflection(local_s3: None, tables: None, client: Any) -> None:
+    from sqlalchemy import inspect
+
+    inspector = inspect(sqlalchemy_engine())
+    assert {"matrix_primitives", "matrix_parts"} <= set(inspector.get_table_names())
+    assert "matrix_view" in inspector.get_view_names() and "matrix_view" not in inspector.get_table_names()
+    columns = client.get_table_metadata(CatalogName="AwsDataCatalog", DatabaseName=DATABASE,
+                                        TableName="matrix_primitives")["TableMetadata"]["Columns"]
+    # CTAS catalogues Hive types (real is float, varchar is string, varbinary is binary)
+    assert [(c["Name"], c["Type"]) for c in columns] == [
+        ("k", "int"), ("b", "boolean"), ("ti", "tinyint"), ("si", "smallint"), ("i", "int"), ("bi", "bigint"),
+        ("r", "float"), ("d", "double"), ("dec", "decimal(10,2)"), ("dec38", "decimal(38,11)"), ("v", "string"),
+        ("vb", "binary"), ("dt", "date"), ("ts", "timestamp"), ("e", "string")]
+    reflected = {c["name"]: str(c["type"]) for c in inspector.get_columns("matrix_primitives")}
+    assert reflected == {"k": "INTEGER", "b": "BOOLEAN", "ti": "TINYINT", "si": "SMALLINT", "i": "INTEGER",
+                         "bi": "BIGINT", "r": "FLOAT", "d": "DOUBLE", "dec": "DECIMAL(10, 2)",
+                         "dec38": "DECIMAL(38, 11)", "v": "VARCHAR", "vb": "BINARY", "dt": "DATE",
+                         "ts": "TIMESTAMP", "e": "VARCHAR"}
+    assert "FROM matrix_parts" in inspector.get_view_definition("matrix_view")
+
+
+def _protobuf(data: bytes) -> list[tuple[int, Any]]:
+    """(field number, bytes or int) of one protobuf message (varints and length-delimited fields only)."""
+    fields: list[tuple[int, Any]] = []
+    position = 0
+
+    def varint() -> int:
+        nonlocal position
+        value = shift = 0
+        while True:
+            byte = data[position]
+            position += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+
+    while position < len(data):
+        key = varint()
+        if key & 7 == 2:
+            length = varint()
+            fields.append((key >> 3, data[position:position + length]))
+            position += length
+        else:
+            fields.append((key >> 3, varint()))
+    return fields
+
+
+def test_the_metadata_file_is_athenas_protobuf(athena: AthenaStack, client: Any, tables: None) -> None:
+    """The layout of a real Athena ``.csv.metadata`` (a hexdump of one is public): field 1 the engine's query
+    id (20190423_125128_00001_ehtur), then one field 4 per column holding catalog (1) "hive", name (4),
+    label (5), type (6), precision (7) and scale (8) when not 0, nullable (9) 3 = UNKNOWN."""
+    import re
+
+    execution, _ = succeeded(client, PRIMITIVES)
+    location = execution["ResultConfiguration"]["OutputLocation"] + ".metadata"
+    bucket, key = location[len("s3://"):].split("/", 1)
+    fields = _protobuf(athena.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert fields[0][0] == 1 and re.fullmatch(rb"\d{8}_\d{6}_\d{5}_[a-z]{5}", fields[0][1])
+    columns = [dict(_protobuf(value)) for number, value in fields[1:] if number == 4]
+    assert len(fields) == 1 + len(columns) == 1 + len(DESCRIPTION)
+    assert [(c[1], c[4].decode(), c[5].decode(), c[6].decode(), c.get(7, 0), c.get(8, 0), c[9])
+            for c in columns] == [(b"hive", n, n, t, p, s, 3) for n, t, p, s in DESCRIPTION]
