@@ -27,7 +27,15 @@ _FLOATS = (T.DOUBLE, T.FLOAT)
 
 
 def _parse(sql: str) -> exp.Expression:
-    return sqlglot.parse_one(sql, read="duckdb")
+    """A template, its lambda parameters renamed ``__wr_<name>``: an argument put in the template may name
+    a column ``x``, which a lambda parameter ``x`` would capture (users cannot name anything ``__wr_``)."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    for function in list(tree.find_all(exp.Lambda)):
+        names = {param.name for param in function.expressions}
+        for node in function.find_all(exp.Identifier):
+            if node.name in names and not (isinstance(node.parent, exp.PropertyEQ) and node.arg_key == "this"):
+                node.set("this", f"__wr_{node.name}")
+    return tree
 
 
 _TEMPLATES: dict[str, exp.Expression] = {name: _parse(sql) for name, sql in {
@@ -51,6 +59,49 @@ _TEMPLATES: dict[str, exp.Expression] = {name: _parse(sql) for name, sql in {
                "ELSE (CASE WHEN len(string_split(_1, _2)) > -_3 THEN length(_1) - "
                "length(array_to_string(string_split(reverse(_1), reverse(_2))[1:-_3], reverse(_2))) "
                "- length(_2) + 1 ELSE 0 END) END",
+    "from_base": "CASE WHEN list_bool_or(list_transform(string_split(lower(ltrim(_1, '-+')), ''), "
+                 "c -> strpos('0123456789abcdefghijklmnopqrstuvwxyz', c) NOT BETWEEN 1 AND _2)) "
+                 "THEN error('Not a valid base-' || _2 || ' number: ' || _1) "
+                 "ELSE (CASE WHEN starts_with(_1, '-') THEN -1 ELSE 1 END) * "
+                 "list_reduce(list_prepend(CAST(0 AS BIGINT), list_transform(string_split(lower(ltrim(_1, '-+')), ''), "
+                 "c -> CAST(strpos('0123456789abcdefghijklmnopqrstuvwxyz', c) - 1 AS BIGINT))), "
+                 "(a, d) -> a * _2 + d) END",
+    "to_base": "CASE WHEN _1 < 0 THEN '-' || lower(to_base(-_1, _2)) ELSE lower(to_base(_1, _2)) END",
+    "multimap_agg": "map_from_entries(list_transform(list_filter(list(_1), (x, i) -> list_position(list(_1), x) = i), "
+                    "k -> {'key': k, 'value': list_transform(list_filter(list({'k': _1, 'v': _2}), "
+                    "e -> struct_extract(e, 'k') = k), e -> struct_extract(e, 'v'))}))",
+    "split_to_multimap": "map_from_entries(list_transform(list_filter(list_transform(string_split(_1, _2), "
+                         "p -> split_part(p, _3, 1)), (x, i) -> list_position(list_transform(string_split(_1, _2), "
+                         "p -> split_part(p, _3, 1)), x) = i), k -> {'key': k, 'value': list_transform(list_filter("
+                         "string_split(_1, _2), p -> split_part(p, _3, 1) = k), "
+                         "p -> substr(p, length(k) + length(_3) + 1))}))",
+    "shuffle": "list_transform(list_sort(list_transform(_1, x -> {'r': random(), 'x': x})), "
+               "e -> struct_extract(e, 'x'))",
+    "from_base64url": "from_base64(rpad(translate(_1, '-_', '+/'), CAST((length(_1) + 3) // 4 * 4 AS INTEGER), '='))",
+    "to_base64url": "translate(to_base64(_1), '+/', '-_')",
+    "parse_data_size": "CAST(floor(CAST(regexp_extract(_1, '^\\s*([0-9]+(?:[.][0-9]*)?)\\s*([kMGTPEZY]?B)\\s*$', 1) "
+                       "AS DOUBLE) * pow(1024, list_position(['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'], "
+                       "regexp_extract(_1, '^\\s*([0-9]+(?:[.][0-9]*)?)\\s*([kMGTPEZY]?B)\\s*$', 2)) - 1)) "
+                       "AS DECIMAL(38, 0))",
+    "to_big_endian_32": "unhex(right('00000000' || hex(CAST(_1 AS INTEGER)), 8))",
+    "to_big_endian_64": "unhex(right('0000000000000000' || hex(CAST(_1 AS BIGINT)), 16))",
+    "from_big_endian_32": "CASE WHEN octet_length(_1) <> 4 THEN error('expected 4-byte input, but got instead: ' || "
+                          "octet_length(_1)) WHEN CAST('0x' || hex(_1) AS UBIGINT) >= 2147483648 THEN "
+                          "CAST(CAST(CAST('0x' || hex(_1) AS UBIGINT) AS BIGINT) - 4294967296 AS INTEGER) "
+                          "ELSE CAST(CAST('0x' || hex(_1) AS UBIGINT) AS INTEGER) END",
+    "from_big_endian_64": "CASE WHEN octet_length(_1) <> 8 THEN error('expected 8-byte input, but got instead: ' || "
+                          "octet_length(_1)) WHEN CAST('0x' || hex(_1) AS UBIGINT) >= 9223372036854775808 THEN "
+                          "CAST(CAST(CAST('0x' || hex(_1) AS UBIGINT) AS HUGEINT) - 18446744073709551616 AS BIGINT) "
+                          "ELSE CAST(CAST('0x' || hex(_1) AS UBIGINT) AS BIGINT) END",
+    "from_iso8601_date": "CASE WHEN regexp_matches(_1, '^[0-9]{4}-W[0-9]{2}(-[1-7])?$') THEN CAST("
+                         "make_date(CAST(left(_1, 4) AS INTEGER), 1, 4) "
+                         "+ CAST(1 - isodow(make_date(CAST(left(_1, 4) AS INTEGER), 1, 4)) "
+                         "+ 7 * (CAST(substr(_1, 7, 2) AS INTEGER) - 1) "
+                         "+ coalesce(TRY_CAST(substr(_1, 10, 1) AS INTEGER), 1) - 1 AS INTEGER) AS DATE) "
+                         "WHEN regexp_matches(_1, '^[0-9]{4}-[0-9]{3}$') THEN "
+                         "CAST(make_date(CAST(left(_1, 4) AS INTEGER), 1, 1) "
+                         "+ CAST(CAST(substr(_1, 6, 3) AS INTEGER) - 1 AS INTEGER) AS DATE) "
+                         "ELSE CAST(_1 AS DATE) END",
     "to_milliseconds": "CAST(round(epoch(_1) * 1000) AS BIGINT)",
     "human_readable_seconds": "coalesce(nullif(array_to_string(list_filter(["
                               "CASE WHEN _1 // 604800 > 0 THEN (_1 // 604800) || ' week' || "
@@ -162,8 +213,14 @@ _ANONYMOUS_TEMPLATES = frozenset({
     "bitwise_left_shift", "bitwise_right_shift", "bitwise_right_shift_arithmetic", "url_extract_protocol",
     "url_extract_host", "url_extract_port", "url_extract_path", "url_extract_query", "url_extract_fragment",
     "url_extract_parameter", "url_encode", "url_decode", "is_json_scalar", "json_array_get", "json_size",
-    "arrays_overlap", "ngrams", "trim_array", "contains_sequence", "zip",
+    "arrays_overlap", "ngrams", "trim_array", "contains_sequence", "zip", "from_base", "to_base", "multimap_agg",
+    "split_to_multimap", "shuffle", "from_base64url", "to_base64url", "parse_data_size", "to_big_endian_32",
+    "to_big_endian_64", "from_big_endian_32", "from_big_endian_64",
 })
+# sqlglot classes of Trino functions answered by a template (sqlglot knows them, DuckDB does not)
+_TYPED_TEMPLATES: dict[type, str] = {cls: name for name, cls in (
+    (name, getattr(exp, attr, None)) for name, attr in (("from_base", "FromBase"), ("shuffle", "Shuffle"),
+                                                          ("to_base", "ToBase"))) if cls is not None}
 _LATER = tuple(c for c in (getattr(exp, "EuclideanDistance", None), getattr(exp, "CosineDistance", None)) if c)
 _PLACEHOLDER = re.compile(r"_\d$")
 
@@ -308,6 +365,15 @@ def _format(node: exp.Format) -> exp.Expression | None:
     return exp.Anonymous(this="printf", expressions=[pattern, *args])
 
 
+def _from_utf8(node: exp.Decode) -> exp.Expression | None:
+    """from_utf8(binary, replace) for the replacements DuckDB's decode has: '?' and '' (drop)."""
+    replace = node.args["replace"]
+    if isinstance(replace, exp.Literal) and replace.is_string and str(replace.this) in ("?", ""):
+        mode = "replace" if str(replace.this) == "?" else "ignore"
+        return exp.Anonymous(this="decode", expressions=[node.this, exp.Literal.string(mode)])
+    return None
+
+
 def _generate_series(node: exp.GenerateSeries) -> exp.Expression | None:
     start, end, step = node.args.get("start"), node.args.get("end"), node.args.get("step")
     dates = _type(start) == T.DATE or isinstance(start, exp.Cast) and start.to.this == T.DATE
@@ -348,7 +414,13 @@ def _by_type(node: exp.Expression) -> exp.Expression | None:  # noqa: C901 - one
     if isinstance(node, exp.Format):
         return _format(node)
     if isinstance(node, exp.Typeof):
+        if isinstance(node.this, exp.Literal) and node.this.is_string:
+            return exp.Literal.string(f"varchar({len(str(node.this.this))})")  # a literal's type has its length
         return fill("typeof", node.this)
+    if isinstance(node, exp.FromISO8601Date):
+        return fill("from_iso8601_date", node.this)
+    if isinstance(node, exp.Decode) and node.args.get("replace") is not None:
+        return _from_utf8(node)
     if isinstance(node, (exp.BitwiseAnd, exp.BitwiseOr, exp.BitwiseXor)):
         name = {exp.BitwiseAnd: "bitwise_and", exp.BitwiseOr: "bitwise_or", exp.BitwiseXor: "bitwise_xor"}[type(node)]
         return fill(name, node.this, node.expression)
@@ -490,4 +562,7 @@ def rewrite(node: exp.Expression) -> exp.Expression | None:
     if isinstance(node, exp.Anonymous):
         check_known(node)
         return _anonymous(node)
+    if isinstance(node, exp.Func) and type(node) in _TYPED_TEMPLATES:
+        args = [node.args[key] for key in node.arg_types if node.args.get(key) is not None]
+        return fill(_TYPED_TEMPLATES[type(node)], *args)
     return _by_type(node)

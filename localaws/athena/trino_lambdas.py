@@ -43,8 +43,8 @@ def _call(name: str, *args: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-_KEYS = sqlglot.parse_one("list_filter(list_concat(map_keys(_1), map_keys(_2)), "
-                          "(x, i) -> list_position(list_concat(map_keys(_1), map_keys(_2)), x) = i)", read="duckdb")
+_KEYS = sqlglot.parse_one("list_filter(list_concat(map_keys(_1), map_keys(_2)), (__wr_x, __wr_i) -> "
+                          "list_position(list_concat(map_keys(_1), map_keys(_2)), __wr_x) = __wr_i)", read="duckdb")
 
 
 def _zip_with(args: list[exp.Expression]) -> exp.Expression | None:

@@ -28,6 +28,10 @@ EXAMPLES = [
     ("format", "format('%-7s,%7s', 'hello', 'world')", "hello  ,  world", "varchar"),
     ("format", "format('%2$s %3$s %1$s', 'a', 'b', 'c')", "b c a", "varchar"),
     ("format", "format('%1$tA, %1$tB %1$te, %1$tY', date '2006-07-04')", "Tuesday, July 4, 2006", "varchar"),
+    ("parse_data_size", "parse_data_size('1B')", "1", "decimal"),
+    ("parse_data_size", "parse_data_size('1kB')", "1024", "decimal"),
+    ("parse_data_size", "parse_data_size('1MB')", "1048576", "decimal"),
+    ("parse_data_size", "parse_data_size('2.3MB')", "2411724", "decimal"),
     ("typeof", "typeof(123)", "integer", "varchar"),
     ("typeof", "typeof('cat')", "varchar(3)", "varchar"),
     ("typeof", "typeof(cos(2) + 1.5)", "double", "varchar"),
@@ -35,14 +39,10 @@ EXAMPLES = [
 
 UNSUPPORTED = {
     "format_number": ("format_number(123456)", "not implemented by the local engine"),
-    "parse_data_size": ("parse_data_size('1B')", "not implemented by the local engine"),
 }
 
 KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
     "format('%1$tA, %1$tB %1$te, %1$tY', date '2006-07-04')":
         ('ERROR: INVALID_FUNCTION_ARGUMENT', None,
          "Java's date/time conversions (%t) are not supported by printf"),
-    "typeof('cat')":
-        ('varchar', 'varchar',
-         "DuckDB's type names lower-cased: no varchar length"),
 }

@@ -165,12 +165,6 @@ KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
     "from_iso8601_timestamp_nanos('2020-05-11T11:15:05.123456789+01:00')":
         ('2020-05-11 10:15:05.123 UTC', 'timestamp with time zone',
          'the instant is kept to milliseconds and written in UTC: the zone is lost'),
-    "from_iso8601_date('2020-W10')":
-        ('ERROR: INVALID_CAST_ARGUMENT', None,
-         'only calendar dates are parsed (no week or ordinal dates)'),
-    "from_iso8601_date('2020-123')":
-        ('ERROR: INVALID_CAST_ARGUMENT', None,
-         'only calendar dates are parsed (no week or ordinal dates)'),
     "at_timezone(TIMESTAMP '2022-11-01 09:08:07.321', 'America/Los_Angeles')":
         ('2022-11-01 09:08:07.321 UTC', 'timestamp with time zone',
          'a timestamp with time zone keeps only its instant, written in UTC: the zone is lost'),

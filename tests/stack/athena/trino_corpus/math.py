@@ -76,13 +76,15 @@ EXAMPLES = [
     ("is_infinite", "is_infinite(infinity())", "true", "boolean"),
     ("is_nan", "is_nan(nan())", "true", "boolean"),
     ("nan", "nan()", "NaN", "double"),
+    ("from_base", "from_base('7fffffff', 16)", "2147483647", "bigint"),
+    ("from_base", "from_base('-101', 2)", "-5", "bigint"),
+    ("to_base", "to_base(2147483647, 16)", "7fffffff", "varchar"),
+    ("to_base", "to_base(-5, 2)", "-101", "varchar"),
 ]
 
 UNSUPPORTED = {
     "cosine_distance": ("cosine_distance(ARRAY[1.0, 2.0], ARRAY[3.0, 4.0])", "not in the local engine"),
     "cosine_similarity": ("cosine_similarity(ARRAY[1.0, 2.0], ARRAY[3.0, 4.0])", "not in the local engine"),
-    "from_base": ("from_base('7fffffff', 16)", "not in the local engine"),
-    "to_base": ("to_base(2147483647, 16)", "not in the local engine"),
     "t_pdf": ("t_pdf(0.5E0, 3)", "statistical distribution, not in the local engine"),
     "wilson_interval_lower": ("wilson_interval_lower(1, 5, 1.96E0)", "statistical, not in the local engine"),
     "wilson_interval_upper": ("wilson_interval_upper(1, 5, 1.96E0)", "statistical, not in the local engine"),

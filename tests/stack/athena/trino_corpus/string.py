@@ -43,6 +43,7 @@ EXAMPLES = [
     ("split_part", "split_part('a,b,c', ',', 2)", "b", "varchar"),
     ("split_part", "split_part('a,b,c', ',', 4)", None, "varchar"),
     ("split_to_map", "split_to_map('a=1,b=2', ',', '=')", "{a=1, b=2}", "map"),
+    ("split_to_multimap", "split_to_multimap('a=1,b=2,a=3', ',', '=')", "{a=[1, 3], b=[2]}", "map"),
     ("strpos", "strpos('abcabc', 'c')", "3", "bigint"),
     ("strpos", "strpos('abc', 'x')", "0", "bigint"),
     ("strpos", "strpos('abcabc', 'c', 2)", "6", "bigint"),
@@ -75,7 +76,6 @@ EXAMPLES = [
 
 UNSUPPORTED = {
     "soundex": ("soundex('CHYNA') = soundex('CHINA')", "not implemented by the local engine"),
-    "split_to_multimap": ("split_to_multimap('a=1,b=2,a=3', ',', '=')", "not implemented by the local engine"),
     "title_case": ("title_case('hello world')", "added to Trino after the release Athena engine v3 is based on"),
     "word_stem": ("word_stem('running')", "not implemented by the local engine"),
 }
@@ -85,9 +85,6 @@ KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
         (None, 'unknown',
          "a NULL argument types DuckDB's result as NULL (Athena: varchar)"),
     "from_utf8(from_hex('61FF62'))":
-        ('ERROR: INVALID_CAST_ARGUMENT', None,
-         "DuckDB's decode refuses invalid UTF-8 where Trino replaces it"),
-    "from_utf8(from_hex('61FF62'), '?')":
         ('ERROR: INVALID_CAST_ARGUMENT', None,
          "DuckDB's decode refuses invalid UTF-8 where Trino replaces it"),
 }
