@@ -100,6 +100,17 @@ def test_unsupported_functions_are_refused_as_athena_refuses_them(client: Any, p
                         status["StateChangeReason"]), status["StateChangeReason"]
 
 
+@pytest.mark.parametrize(("function", "sample"), [
+    ("list_sum", "list_sum(ARRAY[1, 2])"), ("strftime", "strftime(current_date, '%Y')"), ("epoch_ms", "epoch_ms(1)"),
+    ("regexp_matches", "regexp_matches('a', 'a')"), ("list_value", "list_value(1, 2)"),
+])
+def test_duckdb_only_functions_are_refused_as_athena_refuses_them(client: Any, function: str, sample: str) -> None:
+    status = run_query(client, f"SELECT {sample}")["Status"]
+    assert status["State"] == "FAILED", status
+    assert status["StateChangeReason"] == f"FUNCTION_NOT_FOUND: line 1:8: Function '{function}' not registered"
+    assert (status["AthenaError"]["ErrorCategory"], status["AthenaError"]["ErrorType"]) == (2, 1006)
+
+
 def coverage() -> dict[str, dict[str, int]]:
     table = {}
     for page, module in PAGES.items():
