@@ -35,7 +35,7 @@ from localaws.athena.errors import AthenaQueryError, from_duckdb
 from localaws.athena.objects import S3Object, folder, hive_escape, parse_s3_url
 from localaws.athena.scans import ident, sql_str
 from localaws.athena.statements import Statement
-from localaws.athena.types import DuckType
+from localaws.athena.types import DuckType, parse_or_varchar
 
 MAX_OPEN_PARTITIONS = 100
 ROWS_PER_FILE = 2_000_000
@@ -186,6 +186,8 @@ class Writer(StatementFamily):
                    partition_location: Callable[[list[str]], str] | None = None) -> Written:
         """Write the rows of relation ``source`` (columns ``names``; the partition columns among them
         are not stored in the objects) under ``location`` (or each partition's location)."""
+        for duck_type in duck_types:  # Hive's writers refuse what Hive has no type for, as Athena's do
+            parse_or_varchar(duck_type).hive()  # (timestamp with time zone, time, interval ...)
         written = Written()
         data = [(n, t) for n, t in zip(names, duck_types, strict=True) if n not in partition_names]
         select = ", ".join(ident(n) for n, _ in data)

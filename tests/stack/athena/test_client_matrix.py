@@ -283,6 +283,11 @@ def test_timestamp_with_time_zone_and_time(client: Any, local_s3: None) -> None:
     frame = cursor_of("pandas").execute(sql).as_pandas()
     assert str(frame.dtypes["tz"]) == "datetime64[us, UTC]"
     assert frame["tz"][0] == pd.Timestamp("2024-01-02 03:04:05.678", tz="UTC")
+    # UNLOAD writes through Hive's writers, which have no type for a zoned timestamp (nor for CTAS)
+    from pyathena.error import OperationalError
+
+    with pytest.raises(OperationalError, match=r"^NOT_SUPPORTED: Unsupported Hive type: timestamp\(3\) with time zone"):
+        cursor_of("pandas_unload").execute("SELECT TIMESTAMP '2024-01-02 03:04:05.678 UTC' AS tz")
 
 
 # ---------------------------------------------------------------------------------------------
