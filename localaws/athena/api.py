@@ -176,8 +176,11 @@ class AthenaApi:
             or ENGINE_VERSION,
             reuse_configuration=reuse_request.echo()["ResultReuseByAgeConfiguration"] if reuse_request else None,
         )
-        previous = reuse.find_reusable(self.store, record, reuse_request, self._result_exists,
-                                       self.executor.results_dir)
+        # "If you override the result configuration for the query, the feature is disabled": a result
+        # configuration given with the request counts unless the workgroup enforces its own
+        overridden = bool(client_results) and not (enforced and group_results.get("OutputLocation"))
+        previous = None if overridden else reuse.find_reusable(self.store, record, reuse_request,
+                                                               self._result_exists, self.executor.results_dir)
         if previous is not None:
             self.store.insert(reuse.reused_record(record, previous, self.executor.results_dir))
             return {"QueryExecutionId": query_id}

@@ -6,7 +6,9 @@ parameters and result configuration, completed no longer ago than ``MaxAgeInMinu
 10080), is not run again: it succeeds at once with the earlier execution's result (its output location, its
 columns and rows) and ``Statistics.ResultReuseInformation.ReusedPreviousResult`` true. As on AWS:
 
-- the result location (and the rest of the result configuration) must be the earlier execution's;
+- the result location (and the rest of the result configuration) must be the earlier execution's, and a
+  request that overrides its workgroup's result configuration (one not enforced) reuses nothing (AWS: "If
+  you override the result configuration for the query, the feature is disabled");
 - only SELECT statements reuse results (not DDL, CTAS, INSERT, UNLOAD, EXPLAIN ...);
 - the newest matching result is used; a result whose object is gone from S3 is not reused;
 - whether the tables the query read changed since is not checked (AWS: "Athena does not check if the

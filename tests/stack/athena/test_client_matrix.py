@@ -509,3 +509,14 @@ def test_the_metadata_file_is_athenas_protobuf(athena: AthenaStack, client: Any,
     assert len(fields) == 1 + len(columns) == 1 + len(DESCRIPTION)
     assert [(c[1], c[4].decode(), c[5].decode(), c[6].decode(), c.get(7, 0), c.get(8, 0), c[9])
             for c in columns] == [(b"hive", n, n, t, p, s, 3) for n, t, p, s in DESCRIPTION]
+
+
+def test_overriding_the_result_configuration_disables_reuse(client: Any) -> None:
+    """The primary workgroup does not enforce its (empty) configuration: each query names its output
+    location, which overrides it, and AWS disables reuse then."""
+    extra = {"workgroup": "primary", "ResultConfiguration": {"OutputLocation": STAGING}}
+    first = succeeded(client, "SELECT 42 AS answer", **extra, **reuse())[0]
+    second, rows = succeeded(client, "SELECT 42 AS answer", **extra, **reuse())
+    assert rows[1:] == [["42"]] and not reused(first) and not reused(second)
+    assert second["ResultConfiguration"]["OutputLocation"].startswith(STAGING)
+    assert second["ResultReuseConfiguration"]["ResultReuseByAgeConfiguration"]["Enabled"] is True
