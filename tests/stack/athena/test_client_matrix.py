@@ -247,6 +247,15 @@ def test_complex_types_as_athena_renders_them(client: Any, local_s3: None) -> No
         dict(zip(["a", "m", "r", "nested", "rows", "none"], [*COMPLEX_TEXT[:5], ""], strict=True))]
 
 
+def test_nested_values_render_as_their_scalars_do(client: Any) -> None:
+    _, rows = succeeded(client, "SELECT ARRAY[1e7, 0.5e0], ARRAY[TIMESTAMP '2024-01-02 03:04:05'], "
+                                "ARRAY[DATE '2024-01-02'], MAP(ARRAY['k'], ARRAY[CAST(NULL AS integer)]), "
+                                "ARRAY[true, NULL], CAST(ROW(NULL, 'a') AS ROW(x integer, y varchar)), "
+                                "ARRAY[DECIMAL '1.50'], ARRAY[CAST(1.5 AS real)]")
+    assert rows[1] == ["[1.0E7, 0.5]", "[2024-01-02 03:04:05.000]", "[2024-01-02]", "{k=null}", "[true, null]",
+                       "{x=null, y=a}", "[1.50]", "[1.5]"]
+
+
 def test_an_anonymous_row(client: Any) -> None:
     # Known difference (transpile.py's): Athena names an anonymous row's fields field0, field1 ... (AWS's
     # "Create a ROW" page: ROW('Bob', 38) is {field0=Bob, field1=38}); the local engine names them _0, _1
