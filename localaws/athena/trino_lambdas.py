@@ -10,7 +10,7 @@ from sqlglot import exp
 _ENTRY = "__wr_e"
 
 
-def _inline(function: exp.Expression, values: list[exp.Expression]) -> exp.Expression | None:
+def inline(function: exp.Expression, values: list[exp.Expression]) -> exp.Expression | None:
     """The body of ``function`` (a lambda) with its parameters replaced by ``values``."""
     if not isinstance(function, exp.Lambda) or len(function.expressions) != len(values):
         return None
@@ -51,14 +51,14 @@ def _zip_with(args: list[exp.Expression]) -> exp.Expression | None:
     pair = exp.column(_ENTRY)
     first = _call("struct_extract_at", pair.copy(), exp.Literal.number(1))
     second = _call("struct_extract_at", pair.copy(), exp.Literal.number(2))
-    body = _inline(args[2], [first, second])
+    body = inline(args[2], [first, second])
     if body is None:
         return None
     return _call("list_transform", _call("list_zip", args[0], args[1]), _lambda(body, _ENTRY))
 
 
 def _map_entries(args: list[exp.Expression], name: str) -> exp.Expression | None:
-    body = _inline(args[1], [_entry("key"), _entry("value")])
+    body = inline(args[1], [_entry("key"), _entry("value")])
     if body is None:
         return None
     entries = _call("map_entries", args[0])
@@ -74,7 +74,7 @@ def _map_entries(args: list[exp.Expression], name: str) -> exp.Expression | None
 def _map_zip_with(args: list[exp.Expression]) -> exp.Expression | None:
     key = exp.column(_ENTRY)
     values = [_call("map_extract_value", m.copy(), key.copy()) for m in args[:2]]
-    body = _inline(args[2], [key.copy(), *values])
+    body = inline(args[2], [key.copy(), *values])
     if body is None:
         return None
     keys = _KEYS.copy().transform(lambda n: args[int(n.name[1:]) - 1].copy() if isinstance(n, exp.Column)

@@ -51,6 +51,8 @@ EXAMPLES = [
     ("histogram", _q("histogram(k)", _KV), "{a=2, b=1}", "map"),
     ("map_agg", _q("map_agg(k, v)", "FROM (VALUES ('a', 1), ('b', 2)) t(k, v)"), "{a=1, b=2}", "map"),
     ("multimap_agg", _q("multimap_agg(k, v)", _KV), "{a=[1, 3], b=[2]}", "map"),
+    ("map_union", _q("map_union(m)", "FROM (VALUES MAP(ARRAY['a'], ARRAY[1]), MAP(ARRAY['b'], ARRAY[2])) t(m)"),
+     "{a=1, b=2}", "map"),
     ("approx_distinct", _q("approx_distinct(x)", "FROM (VALUES 1, 2, 2, 3, NULL) t(x)"), "3", "bigint"),
     ("approx_percentile", _q("approx_percentile(x, 0.5)", "FROM (VALUES 1, 2, 3, 4, 5) t(x)"), "3", "integer"),
     ("approx_percentile", _q("approx_percentile(x, ARRAY[0.0, 1.0])", "FROM (VALUES 1, 2, 3, 4, 5) t(x)"), "[1, 5]",
@@ -71,8 +73,6 @@ EXAMPLES = [
 ]
 
 UNSUPPORTED = {
-    "map_union": (_q("map_union(m)", "FROM (VALUES MAP(ARRAY['a'], ARRAY[1]), MAP(ARRAY['b'], ARRAY[2])) t(m)"),
-                  "not implemented by the local engine"),
     "reduce_agg": (_q("reduce_agg(x, 0, (a, b) -> a + b, (a, b) -> a + b)"), "not implemented by the local engine"),
     "checksum": (_q("checksum(x)"), "not in the local engine"),
     "approx_most_frequent": (_q("approx_most_frequent(2, x, 10)"), "not in the local engine"),

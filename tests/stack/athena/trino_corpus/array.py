@@ -46,6 +46,15 @@ EXAMPLES = [
     ("array_sort", f"array_sort(ARRAY['bc', 'ab', 'dc'], {_CMP_DESC})", "[dc, bc, ab]", "array"),
     ("array_sort", "array_sort(ARRAY['a', 'abcd', 'abc'], (x, y) -> IF(length(x) < length(y), -1, "
                    "IF(length(x) = length(y), 0, 1)))", "[a, abc, abcd]", "array"),
+    ("array_sort", "array_sort(ARRAY[3, 2, null, 5, null, 1, 2], (x, y) -> CASE WHEN x IS NULL THEN -1 "
+                   "WHEN y IS NULL THEN 1 WHEN x < y THEN 1 WHEN x = y THEN 0 ELSE -1 END)",
+     "[null, null, 5, 3, 2, 2, 1]", "array"),
+    ("array_sort", "array_sort(ARRAY[3, 2, null, 5, null, 1, 2], (x, y) -> CASE WHEN x IS NULL THEN 1 "
+                   "WHEN y IS NULL THEN -1 WHEN x < y THEN 1 WHEN x = y THEN 0 ELSE -1 END)",
+     "[5, 3, 2, 2, 1, null, null]", "array"),
+    ("array_sort", "array_sort(ARRAY[ARRAY[2, 3, 1], ARRAY[4, 2, 1, 4], ARRAY[1, 2]], (x, y) -> "
+                   "IF(cardinality(x) < cardinality(y), -1, IF(cardinality(x) = cardinality(y), 0, 1)))",
+     "[[1, 2], [2, 3, 1], [4, 2, 1, 4]]", "array"),
     ("arrays_overlap", "arrays_overlap(ARRAY[1, 2], ARRAY[2, 3])", "true", "boolean"),
     ("arrays_overlap", "arrays_overlap(ARRAY[1, 2], ARRAY[3, 4])", "false", "boolean"),
     ("arrays_overlap", "arrays_overlap(ARRAY[1, NULL], ARRAY[3])", None, "boolean"),
@@ -110,14 +119,4 @@ UNSUPPORTED = {
                     "added to Trino after the release Athena engine v3 is based on"),
 }
 
-KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
-    'array_sort(ARRAY[3, 2, 5, 1, 2], (x, y) -> IF(x < y, 1, IF(x = y, 0, -1)))':
-        ('ERROR: NOT_SUPPORTED', None,
-         "refused: DuckDB's list_sort takes no comparator"),
-    "array_sort(ARRAY['bc', 'ab', 'dc'], (x, y) -> IF(x < y, 1, IF(x = y, 0, -1)))":
-        ('ERROR: NOT_SUPPORTED', None,
-         "refused: DuckDB's list_sort takes no comparator"),
-    "array_sort(ARRAY['a', 'abcd', 'abc'], (x, y) -> IF(length(x) < length(y), -1, IF(length(x) = length(y), 0, 1)))":
-        ('ERROR: NOT_SUPPORTED', None,
-         "refused: DuckDB's list_sort takes no comparator"),
-}
+KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {}

@@ -22,6 +22,8 @@ EXAMPLES = [
     ("element_at", f"element_at({_KV}, 'key3')", "v3", "varchar"),
     ("element_at", f"element_at({_KV}, 'nope')", None, "varchar"),
     ("map_from_entries", "map_from_entries(ARRAY[(1, 'x'), (2, 'y')])", "{1=x, 2=y}", "map"),
+    ("multimap_from_entries", "multimap_from_entries(ARRAY[(1, 'x'), (2, 'y'), (1, 'z')])", "{1=[x, z], 2=[y]}",
+     "map"),
     ("map_entries", "map_entries(MAP(ARRAY[1, 2], ARRAY['x', 'y']))", "[{field0=1, field1=x}, {field0=2, field1=y}]",
      "array"),
     ("map_concat", "map_concat(MAP(ARRAY['a', 'b'], ARRAY[1, 2]), MAP(ARRAY['b', 'c'], ARRAY[3, 4]))",
@@ -53,10 +55,7 @@ EXAMPLES = [
      "{a=a1, b=b2}", "map"),
 ]
 
-UNSUPPORTED = {
-    "multimap_from_entries": ("multimap_from_entries(ARRAY[(1, 'x'), (2, 'y'), (1, 'z')])",
-                              "not implemented by the local engine"),
-}
+UNSUPPORTED: dict[str, tuple[str, str]] = {}
 
 KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
     'map()':

@@ -32,8 +32,4 @@ EXAMPLES = [
 
 UNSUPPORTED: dict[str, tuple[str, str]] = {}
 
-KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
-    "regexp_replace('new york', '(\\w)(\\w*)', x -> upper(x[1]) || lower(x[2]))":
-        ('ERROR: NOT_SUPPORTED', None,
-         'refused: a lambda replacement is not supported by the local engine'),
-}
+KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {}
