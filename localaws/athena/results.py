@@ -17,8 +17,10 @@ import contextlib
 import datetime
 import decimal
 import io
+import math
 import random
 import string
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +73,8 @@ def python_text(value: Any, nested: bool = False) -> str | None:
         return "null" if nested else None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Real):
+        return java_text(str(value)) if math.isfinite(value) else java_double(value)
     if isinstance(value, float):
         return java_double(value)
     if isinstance(value, datetime.datetime):
@@ -172,7 +176,8 @@ class TextProjection:
         out = []
         for index, column in enumerate(columns):
             if index in self.nested:
-                column = pa.array([python_text(_maps(v)) for v in column.to_pylist()], type=pa.string())
+                column = pa.array([python_text(typed_value(v, column.type)) for v in column.to_pylist()],
+                                  type=pa.string())
             elif column.type != pa.string():
                 column = column.cast(pa.string())
             elif index in self.floating:
@@ -214,15 +219,32 @@ def to_text_table(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], du
     return pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(names))])
 
 
-def _maps(value: Any) -> Any:
-    """pyarrow renders MAP values as lists of (key, value) tuples: turn them into dicts."""
-    if isinstance(value, list):
-        if value and all(isinstance(x, tuple) and len(x) == 2 for x in value):
-            return {k: _maps(v) for k, v in value}
-        return [_maps(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _maps(v) for k, v in value.items()}
+def typed_value(value: Any, arrow_type: pa.DataType) -> Any:
+    """A nested value as pyarrow gives it (a MAP as a list of (key, value) tuples), made the Python value its
+    Arrow type says: MAPs as dicts (an empty one too, which a list cannot tell from an empty array), REALs
+    as Real so they render as Java's Float.toString does."""
+    if value is None:
+        return None
+    if pa.types.is_map(arrow_type):
+        return {typed_value(k, arrow_type.key_type): typed_value(v, arrow_type.item_type) for k, v in value}
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type) or pa.types.is_fixed_size_list(arrow_type):
+        return [typed_value(v, arrow_type.value_type) for v in value]
+    if pa.types.is_struct(arrow_type):
+        return {field.name: typed_value(value.get(field.name), field.type) for field in arrow_type}
+    if pa.types.is_float32(arrow_type):
+        return Real(value)
     return value
+
+
+class Real(float):
+    """A REAL (32-bit) value: Athena writes it with the fewest digits that read back as the same float32."""
+
+    def __str__(self) -> str:
+        for digits in range(1, 10):
+            text = f"{self:.{digits}g}"
+            if struct.unpack("<f", struct.pack("<f", float(text)))[0] == self:
+                return text
+        return repr(float(self))
 
 
 def rows_table(names: list[str], rows: list[list[str | None]]) -> pa.Table:

@@ -90,3 +90,13 @@ def test_result_reals_keep_float_digits_in_java_notation() -> None:
     table = results.to_text_table(con, "SELECT CAST(x AS FLOAT) FROM (VALUES (0.1), (1e-5), (3.4e38), (16777216)) v(x)",
                                   ["x"], ["FLOAT"])
     assert table.column(0).to_pylist() == ["0.1", "1.0E-5", "3.4E38", "1.6777216E7"]
+
+
+def test_nested_values_render_by_their_type_an_empty_map_as_braces_and_reals_as_java_floats() -> None:
+    con = duckdb.connect()
+    sql = ("SELECT MAP {'a': []::INT[]} AS m, MAP {}::MAP(VARCHAR, INT) AS e, "
+           "[CAST(1.1 AS REAL), CAST(3.4e38 AS REAL), CAST(1e-5 AS REAL), NULL] AS r, "
+           "{'x': MAP {}::MAP(INT, INT), 'y': [CAST(2.5 AS REAL)]} AS s, [MAP {1: 2}, NULL] AS l")
+    types = [str(t) for t in con.sql(sql).types]
+    row = results.to_text_table(con, sql, ["m", "e", "r", "s", "l"], types).to_pylist()[0]
+    assert list(row.values()) == ["{a=[]}", "{}", "[1.1, 3.4E38, 1.0E-5, null]", "{x={}, y=[2.5]}", "[{1=2}, null]"]
