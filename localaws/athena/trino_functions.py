@@ -34,6 +34,7 @@ _ANONYMOUS_TEMPLATES = frozenset({
     "arrays_overlap", "ngrams", "trim_array", "contains_sequence", "zip", "from_base", "to_base", "multimap_agg",
     "split_to_multimap", "shuffle", "from_base64url", "to_base64url", "parse_data_size", "to_big_endian_32",
     "to_big_endian_64", "from_big_endian_32", "from_big_endian_64", "map_union", "multimap_from_entries",
+    "approx_most_frequent", "parse_duration", "from_unixtime_nanos",
 })
 # sqlglot classes of Trino functions answered by a template (sqlglot knows them, DuckDB does not)
 _TYPED_TEMPLATES: dict[type, str] = {cls: name for name, cls in (
@@ -396,6 +397,22 @@ def _cosine_similarity(node: exp.Anonymous, args: list[exp.Expression]) -> exp.E
                                                  "map(varchar,double))")
 
 
+def _reduce_agg(node: exp.Anonymous, args: list[exp.Expression]) -> exp.Expression | None:
+    """reduce_agg(value, initial, input, combine): the input function folded over the group's non-null values."""
+    if len(args) != 4:
+        return None
+    state, value = exp.column("__wr_s"), exp.column("__wr_v")
+    body = trino_lambdas.inline(args[2], [state, value])
+    if body is None:
+        return None
+    values = exp.Anonymous(this="list_filter", expressions=[
+        exp.Anonymous(this="list", expressions=[args[0]]),
+        exp.Lambda(this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())),
+                   expressions=[exp.to_identifier("__wr_v")])])
+    return exp.Anonymous(this="list_reduce", expressions=[
+        values, exp.Lambda(this=body, expressions=[exp.to_identifier("__wr_s"), exp.to_identifier("__wr_v")]), args[1]])
+
+
 def _at_timezone(node: exp.Anonymous, args: list[exp.Expression]) -> exp.Expression:
     return fill("timestamptz", args[0])
 
@@ -409,6 +426,7 @@ _BY_NAME: dict[str, Callable[[exp.Anonymous, list[exp.Expression]], exp.Expressi
     "at_timezone": _at_timezone,
     "with_timezone": lambda node, args: fill("with_timezone", *args),
     "cosine_similarity": _cosine_similarity,
+    "reduce_agg": _reduce_agg,
     "every": lambda node, args: exp.Anonymous(this="bool_and", expressions=args),
     "bitwise_left_shift": _shift, "bitwise_right_shift": _shift, "bitwise_right_shift_arithmetic": _shift,
     "map_entries": lambda node, args: fill("map_entries", *args) if len(args) == 1 else None,

@@ -46,7 +46,7 @@ word_stem xxhash64 year year_of_week yow zip zip_with
 
 # Trino functions the local engine does not implement although DuckDB has a function of the same name
 # (with other semantics): refused like any unknown name rather than answered by DuckDB's namesake
-_SHADOWED = frozenset({"version", "uuid", "to_timestamp", "to_date", "to_char"})
+_SHADOWED = frozenset({"version", "to_timestamp", "to_date", "to_char"})
 
 # forms sqlglot reads as calls: quantified comparisons (``x < ALL (subquery)``)
 _FORMS = frozenset({"all", "any", "some"})

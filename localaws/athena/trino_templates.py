@@ -98,6 +98,18 @@ TEMPLATES: dict[str, exp.Expression] = {name: _parse(sql) for name, sql in {
                          "* coalesce(map_extract_value(_2, k), 0))) / (sqrt(list_sum(list_transform(map_values(_1), "
                          "v -> CAST(v AS DOUBLE) * v))) * sqrt(list_sum(list_transform(map_values(_2), "
                          "v -> CAST(v AS DOUBLE) * v))))",
+    "approx_most_frequent": "map_from_entries(list_transform(list_slice(list_sort(list_transform("
+                            "map_entries(histogram(_2)), e -> {'c': -CAST(struct_extract(e, 'value') AS BIGINT), "
+                            "'key': struct_extract(e, 'key'), 'value': struct_extract(e, 'value')})), 1, _1), "
+                            "e -> {'key': struct_extract(e, 'key'), "
+                            "'value': CAST(struct_extract(e, 'value') AS BIGINT)}))",
+    "parse_duration": "to_milliseconds(CAST(round(CAST(regexp_extract(_1, "
+                      "'^\\s*([0-9]+(?:[.][0-9]*)?)\\s*(ns|us|ms|s|m|h|d)\\s*$', 1) AS DOUBLE) * "
+                      "[0.000001, 0.001, 1, 1000, 60000, 3600000, 86400000][list_position("
+                      "['ns', 'us', 'ms', 's', 'm', 'h', 'd'], "
+                      "regexp_extract(_1, '^\\s*([0-9]+(?:[.][0-9]*)?)\\s*(ns|us|ms|s|m|h|d)\\s*$', 2))]) "
+                      "AS BIGINT))",
+    "from_unixtime_nanos": "CAST(make_timestamp_ns(CAST(_1 AS BIGINT)) AS TIMESTAMPTZ)",
     "to_milliseconds": "CAST(round(epoch(_1) * 1000) AS BIGINT)",
     "human_readable_seconds": "coalesce(nullif(array_to_string(list_filter(["
                               "CASE WHEN _1 // 604800 > 0 THEN (_1 // 604800) || ' week' || "

@@ -54,6 +54,10 @@ EXAMPLES = [
     ("map_union", _q("map_union(m)", "FROM (VALUES MAP(ARRAY['a'], ARRAY[1]), MAP(ARRAY['b'], ARRAY[2])) t(m)"),
      "{a=1, b=2}", "map"),
     ("approx_distinct", _q("approx_distinct(x)", "FROM (VALUES 1, 2, 2, 3, NULL) t(x)"), "3", "bigint"),
+    ("approx_most_frequent", _q("approx_most_frequent(2, k, 10)", "FROM (VALUES 'a', 'b', 'a', 'c', 'b', 'a') t(k)"),
+     "{a=3, b=2}", "map"),
+    ("reduce_agg", _q("reduce_agg(x, 0, (a, b) -> a + b, (a, b) -> a + b)"), "10", "integer"),
+    ("reduce_agg", _q("reduce_agg(x, 1, (a, b) -> a * b, (a, b) -> a * b)", _XN), "3", "integer"),
     ("approx_percentile", _q("approx_percentile(x, 0.5)", "FROM (VALUES 1, 2, 3, 4, 5) t(x)"), "3", "integer"),
     ("approx_percentile", _q("approx_percentile(x, ARRAY[0.0, 1.0])", "FROM (VALUES 1, 2, 3, 4, 5) t(x)"), "[1, 5]",
      "array"),
@@ -73,9 +77,7 @@ EXAMPLES = [
 ]
 
 UNSUPPORTED = {
-    "reduce_agg": (_q("reduce_agg(x, 0, (a, b) -> a + b, (a, b) -> a + b)"), "not implemented by the local engine"),
     "checksum": (_q("checksum(x)"), "not in the local engine"),
-    "approx_most_frequent": (_q("approx_most_frequent(2, x, 10)"), "not in the local engine"),
     "approx_set": (_q("approx_set(x)"), "HyperLogLog sketches are not in the local engine"),
     "merge": (_q("merge(approx_set(x))"), "sketches are not in the local engine"),
     "numeric_histogram": (_q("numeric_histogram(2, x)"), "not in the local engine"),

@@ -63,6 +63,13 @@ EXAMPLES = [
     ("from_unixtime", "from_unixtime(0, 'Asia/Tokyo')", "1970-01-01 09:00:00.000 Asia/Tokyo",
      "timestamp with time zone"),
     ("from_unixtime", "from_unixtime(0, 5, 30)", "1970-01-01 05:30:00.000 +05:30", "timestamp with time zone"),
+    ("from_unixtime_nanos", "from_unixtime_nanos(100)", "1970-01-01 00:00:00.000000100 UTC",
+     "timestamp with time zone"),
+    ("from_unixtime_nanos", "from_unixtime_nanos(DECIMAL '-1234')", "1969-12-31 23:59:59.999998766 UTC",
+     "timestamp with time zone"),
+    ("parse_duration", "parse_duration('42.8ms')", "0 00:00:00.043", "interval day to second"),
+    ("parse_duration", "parse_duration('3.81 d')", "3 19:26:24.000", "interval day to second"),
+    ("parse_duration", "parse_duration('5m')", "0 00:05:00.000", "interval day to second"),
     ("localtime", "localtime IS NOT NULL", "true", "boolean"),
     ("localtimestamp", "localtimestamp <= CAST(now() AS timestamp)", "true", "boolean"),
     ("now", "now() = current_timestamp", "true", "boolean"),
@@ -134,8 +141,6 @@ EXAMPLES = [
 ]
 
 UNSUPPORTED = {
-    "from_unixtime_nanos": ("from_unixtime_nanos(100)", "not implemented by the local engine"),
-    "parse_duration": ("parse_duration('42.8ms')", "not implemented by the local engine"),
     "timezone": ("timezone(TIMESTAMP '2024-01-01 12:00:00 Asia/Tokyo')",
                  "added to Trino after the release Athena engine v3 is based on"),
 }
@@ -177,6 +182,21 @@ KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
     'from_unixtime(0, 5, 30)':
         ('1970-01-01 00:00:00.000 UTC', 'timestamp with time zone',
          'a timestamp with time zone keeps only its instant, written in UTC: the zone is lost'),
+    'from_unixtime_nanos(100)':
+        ('1970-01-01 00:00:00.000 UTC', 'timestamp with time zone',
+         'timestamps are written to milliseconds'),
+    "from_unixtime_nanos(DECIMAL '-1234')":
+        ('1969-12-31 23:59:59.999 UTC', 'timestamp with time zone',
+         'timestamps are written to milliseconds'),
+    "parse_duration('42.8ms')":
+        ('00:00:00.043', 'interval day to second',
+         "DuckDB's interval text, not Trino's 'D HH:MM:SS.mmm'"),
+    "parse_duration('3.81 d')":
+        ('91:26:24', 'interval day to second',
+         "DuckDB's interval text, not Trino's 'D HH:MM:SS.mmm'"),
+    "parse_duration('5m')":
+        ('00:05:00', 'interval day to second',
+         "DuckDB's interval text, not Trino's 'D HH:MM:SS.mmm'"),
     "to_iso8601(from_iso8601_timestamp('2020-05-11T11:15:05.055+01:00'))":
         ('2020-05-11T10:15:05.055Z', 'varchar',
          'a timestamp with time zone keeps only its instant, written in UTC: the zone is lost'),

@@ -57,17 +57,4 @@ EXAMPLES = [
 
 UNSUPPORTED: dict[str, tuple[str, str]] = {}
 
-KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
-    'map()':
-        ('[]', 'map',
-         'an empty map is written as []'),
-    'map_filter(MAP(ARRAY[], ARRAY[]), (k, v) -> true)':
-        ('[]', 'map',
-         'an empty map is written as []'),
-    'transform_keys(MAP(ARRAY[], ARRAY[]), (k, v) -> k + 1)':
-        ('[]', 'map',
-         'an empty map is written as []'),
-    'transform_values(MAP(ARRAY[], ARRAY[]), (k, v) -> v + 1)':
-        ('[]', 'map',
-         'an empty map is written as []'),
-}
+KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {}
