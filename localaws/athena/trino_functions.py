@@ -214,6 +214,19 @@ def _array_sort(node: exp.ArraySort) -> exp.Expression:
     return fill("array_sort_by", items, exp.Paren(this=comparison))
 
 
+def _type_nulls(node: exp.Expression) -> None:
+    args = [c for key in ("this", "expression", "expressions")
+            for c in (node.args.get(key) if isinstance(node.args.get(key), list) else [node.args.get(key)])
+            if c is not None]
+    if not any(_type(c) in (T.VARCHAR, T.TEXT) or isinstance(c, exp.Literal) and c.is_string for c in args):
+        return
+    if any(_type(c) == T.ARRAY or isinstance(c, exp.Array) for c in args):
+        return
+    for child in args:
+        if isinstance(child, exp.Null):
+            child.replace(exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")))
+
+
 def _from_utf8(node: exp.Decode) -> exp.Expression | None:
     """from_utf8(binary, replace) for the replacements DuckDB's decode has: '?' and '' (drop)."""
     replace = node.args["replace"]
@@ -270,6 +283,12 @@ def _by_type(node: exp.Expression) -> exp.Expression | None:  # noqa: C901 - one
         return fill("from_iso8601_date", node.this)
     if isinstance(node, exp.Decode) and node.args.get("replace") is not None:
         return _from_utf8(node)
+    if isinstance(node, exp.Decode):
+        decoded = exp.Anonymous(this="decode", expressions=[fill("from_utf8_protect", node.this),
+                                                             exp.Literal.string("replace")])
+        return fill("from_utf8_restore", decoded)
+    if isinstance(node, (exp.Concat, exp.DPipe)):
+        _type_nulls(node)  # a bare NULL argument is a varchar, so the result is one (and the checks go on)
     if isinstance(node, (exp.BitwiseAnd, exp.BitwiseOr, exp.BitwiseXor)):
         name = {exp.BitwiseAnd: "bitwise_and", exp.BitwiseOr: "bitwise_or", exp.BitwiseXor: "bitwise_xor"}[type(node)]
         return fill(name, node.this, node.expression)

@@ -110,6 +110,10 @@ TEMPLATES: dict[str, exp.Expression] = {name: _parse(sql) for name, sql in {
                       "regexp_extract(_1, '^\\s*([0-9]+(?:[.][0-9]*)?)\\s*(ns|us|ms|s|m|h|d)\\s*$', 2))]) "
                       "AS BIGINT))",
     "from_unixtime_nanos": "CAST(make_timestamp_ns(CAST(_1 AS BIGINT)) AS TIMESTAMPTZ)",
+    # from_utf8 without a replacement: each invalid byte becomes U+FFFD (a real '?' is protected meanwhile)
+    "from_utf8_protect": "unhex(array_to_string(list_transform(regexp_extract_all(hex(_1), '..'), "
+                         "h -> CASE WHEN h = '3F' THEN 'EE8080' ELSE h END), ''))",
+    "from_utf8_restore": "replace(replace(_1, '?', '\uFFFD'), '\uE000', '?')",
     "to_milliseconds": "CAST(round(epoch(_1) * 1000) AS BIGINT)",
     "human_readable_seconds": "coalesce(nullif(array_to_string(list_filter(["
                               "CASE WHEN _1 // 604800 > 0 THEN (_1 // 604800) || ' week' || "

@@ -80,11 +80,4 @@ UNSUPPORTED = {
     "word_stem": ("word_stem('running')", "not implemented by the local engine"),
 }
 
-KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
-    "concat('ab', NULL)":
-        (None, 'unknown',
-         "a NULL argument types DuckDB's result as NULL (Athena: varchar)"),
-    "from_utf8(from_hex('61FF62'))":
-        ('ERROR: INVALID_CAST_ARGUMENT', None,
-         "DuckDB's decode refuses invalid UTF-8 where Trino replaces it"),
-}
+KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {}
