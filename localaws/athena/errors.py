@@ -138,6 +138,17 @@ _DUCK_PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
      "Cannot apply operator: {0} = {1}"),
     (re.compile(r"Cannot mix values of type (\S+) and (\S+)", re.S), "TYPE_MISMATCH",
      "Cannot mix values of type {0} and {1}"),
+    # Trino's texts of a failed cast from varchar (VarcharOperators, DateTimeOperators, DecimalCasts)
+    *[(re.compile(rf"Could not convert string '([^']*)' to {duck}\b", re.S), "INVALID_CAST_ARGUMENT",
+       f"Cannot cast '{{0}}' to {trino}")
+      for duck, trino in (("INT8", "TINYINT"), ("INT16", "SMALLINT"), ("INT32", "INT"), ("INT64", "BIGINT"),
+                          ("FLOAT", "REAL"), ("DOUBLE", "DOUBLE"), ("BOOL", "BOOLEAN"))],
+    (re.compile(r'Could not convert string "([^"]*)" to (DECIMAL\(\d+),(\d+\))', re.S), "INVALID_CAST_ARGUMENT",
+     "Cannot cast VARCHAR '{0}' to {1}, {2}. Value is not a number."),
+    (re.compile(r'invalid date field format: "([^"]*)"', re.S), "INVALID_CAST_ARGUMENT",
+     "Value cannot be cast to date: {0}"),
+    (re.compile(r'invalid timestamp field format: "([^"]*)"', re.S), "INVALID_CAST_ARGUMENT",
+     "Value cannot be cast to timestamp: {0}"),
     (re.compile(r"Could not convert string '([^']*)' to (\w+)", re.S), "INVALID_CAST_ARGUMENT",
      "Cannot cast '{0}' to {1}"),
     (re.compile(r"Conversion Error: (.*)", re.S), "INVALID_CAST_ARGUMENT", "{0}"),

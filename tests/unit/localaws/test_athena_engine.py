@@ -100,3 +100,19 @@ def test_nested_values_render_by_their_type_an_empty_map_as_braces_and_reals_as_
     types = [str(t) for t in con.sql(sql).types]
     row = results.to_text_table(con, sql, ["m", "e", "r", "s", "l"], types).to_pylist()[0]
     assert list(row.values()) == ["{a=[]}", "{}", "[1.1, 3.4E38, 1.0E-5, null]", "{x={}, y=[2.5]}", "[{1=2}, null]"]
+
+
+def test_a_failed_cast_from_varchar_reads_as_trinos_error() -> None:
+    from localaws.athena.errors import from_duckdb
+
+    expected = {"INTEGER": "Cannot cast 'x y' to INT", "BIGINT": "Cannot cast 'x y' to BIGINT",
+                "REAL": "Cannot cast 'x y' to REAL", "BOOLEAN": "Cannot cast 'x y' to BOOLEAN",
+                "DATE": "Value cannot be cast to date: x y", "TIMESTAMP": "Value cannot be cast to timestamp: x y",
+                "DECIMAL(10,2)": "Cannot cast VARCHAR 'x y' to DECIMAL(10, 2). Value is not a number."}
+    for duck_type, message in expected.items():
+        try:
+            duckdb.sql(f"SELECT CAST('x y' AS {duck_type})").fetchall()
+        except duckdb.Error as error:
+            assert str(from_duckdb(error)) == f"INVALID_CAST_ARGUMENT: {message}"
+        else:
+            raise AssertionError(f"casting 'x y' to {duck_type} succeeded")
