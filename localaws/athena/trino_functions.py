@@ -34,7 +34,7 @@ _ANONYMOUS_TEMPLATES = frozenset({
     "arrays_overlap", "ngrams", "trim_array", "contains_sequence", "zip", "from_base", "to_base", "multimap_agg",
     "split_to_multimap", "shuffle", "from_base64url", "to_base64url", "parse_data_size", "to_big_endian_32",
     "to_big_endian_64", "from_big_endian_32", "from_big_endian_64", "map_union", "multimap_from_entries",
-    "approx_most_frequent", "parse_duration", "from_unixtime_nanos",
+    "approx_most_frequent", "parse_duration", "from_unixtime_nanos", "crc32",
 })
 # sqlglot classes of Trino functions answered by a template (sqlglot knows them, DuckDB does not)
 _TYPED_TEMPLATES: dict[type, str] = {cls: name for name, cls in (
@@ -432,6 +432,23 @@ def _reduce_agg(node: exp.Anonymous, args: list[exp.Expression]) -> exp.Expressi
         values, exp.Lambda(this=body, expressions=[exp.to_identifier("__wr_s"), exp.to_identifier("__wr_v")]), args[1]])
 
 
+def _ieee754(node: exp.Anonymous, args: list[exp.Expression]) -> exp.Expression | None:
+    """from_/to_ieee754_32/64: the bits computed with integer arithmetic (DuckDB cannot reinterpret them)."""
+    name = str(node.this).lower()
+    if len(args) != 1:
+        return None
+    wide = name.endswith("64")
+    if name.startswith("from_"):
+        bits = fill("from_big_endian_64" if wide else "from_big_endian_32", args[0])
+        return fill("ieee754_decode64" if wide else "ieee754_decode32", bits)
+    value = exp.Cast(this=args[0], to=exp.DataType.build("DOUBLE"))
+    mantissa, bias, exponent_bits = (52, 1023, 11) if wide else (23, 127, 8)
+    number = exp.Literal.number
+    encoded = fill("ieee754_encode", value, fill("ieee754_exponent", value), number(mantissa), number(bias),
+                   number(1 - bias), number(exponent_bits))
+    return fill("ieee754_bytes64" if wide else "ieee754_bytes32", encoded)
+
+
 def _at_timezone(node: exp.Anonymous, args: list[exp.Expression]) -> exp.Expression:
     return fill("timestamptz", args[0])
 
@@ -446,6 +463,7 @@ _BY_NAME: dict[str, Callable[[exp.Anonymous, list[exp.Expression]], exp.Expressi
     "with_timezone": lambda node, args: fill("with_timezone", *args),
     "cosine_similarity": _cosine_similarity,
     "reduce_agg": _reduce_agg,
+    "from_ieee754_32": _ieee754, "from_ieee754_64": _ieee754, "to_ieee754_32": _ieee754, "to_ieee754_64": _ieee754,
     "every": lambda node, args: exp.Anonymous(this="bool_and", expressions=args),
     "bitwise_left_shift": _shift, "bitwise_right_shift": _shift, "bitwise_right_shift_arithmetic": _shift,
     "map_entries": lambda node, args: fill("map_entries", *args) if len(args) == 1 else None,

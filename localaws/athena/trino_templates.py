@@ -114,6 +114,39 @@ TEMPLATES: dict[str, exp.Expression] = {name: _parse(sql) for name, sql in {
     "from_utf8_protect": "unhex(array_to_string(list_transform(regexp_extract_all(hex(_1), '..'), "
                          "h -> CASE WHEN h = '3F' THEN 'EE8080' ELSE h END), ''))",
     "from_utf8_restore": "replace(replace(_1, '?', '\uFFFD'), '\uE000', '?')",
+    # CRC-32 (IEEE), bit by bit over the bytes
+    "crc32": "xor(list_reduce(list_prepend(CAST(4294967295 AS BIGINT), list_transform(regexp_extract_all(hex(_1), "
+             "'..'), h -> CAST(CAST('0x' || h AS UBIGINT) AS BIGINT))), (crc, byte) -> list_reduce(list_prepend("
+             "xor(crc, byte), CAST(range(8) AS BIGINT[])), (c, k) -> CASE WHEN c & 1 = 1 THEN xor(c >> 1, "
+             "CAST(3988292384 AS BIGINT)) ELSE c >> 1 END)), CAST(4294967295 AS BIGINT))",
+    # IEEE 754: _1 is the bits as a signed integer (decode), or the value (encode; _2 its exponent, below)
+    "ieee754_decode64": "CASE WHEN (_1 >> 52) & 2047 = 2047 THEN (CASE WHEN _1 & 4503599627370495 = 0 THEN "
+                        "(CASE WHEN _1 < 0 THEN -1 ELSE 1 END) * CAST('inf' AS DOUBLE) ELSE CAST('nan' AS DOUBLE) END) "
+                        "WHEN (_1 >> 52) & 2047 = 0 THEN (CASE WHEN _1 < 0 THEN -1 ELSE 1 END) "
+                        "* CAST(_1 & 4503599627370495 AS DOUBLE) * pow(2, -1074) "
+                        "ELSE (CASE WHEN _1 < 0 THEN -1 ELSE 1 END) * (1 + CAST(_1 & 4503599627370495 AS DOUBLE) "
+                        "/ CAST(4503599627370496 AS DOUBLE)) * pow(2, ((_1 >> 52) & 2047) - 1023) END",
+    "ieee754_decode32": "CAST(CASE WHEN (_1 >> 23) & 255 = 255 THEN (CASE WHEN _1 & 8388607 = 0 THEN "
+                        "(CASE WHEN _1 < 0 THEN -1 ELSE 1 END) * CAST('inf' AS DOUBLE) ELSE CAST('nan' AS DOUBLE) END) "
+                        "WHEN (_1 >> 23) & 255 = 0 THEN (CASE WHEN _1 < 0 THEN -1 ELSE 1 END) "
+                        "* CAST(_1 & 8388607 AS DOUBLE) * pow(2, -149) "
+                        "ELSE (CASE WHEN _1 < 0 THEN -1 ELSE 1 END) * (1 + CAST(_1 & 8388607 AS DOUBLE) "
+                        "/ CAST(8388608 AS DOUBLE)) * pow(2, ((_1 >> 23) & 255) - 127) END AS FLOAT)",
+    "ieee754_exponent": "CASE WHEN pow(2, CAST(floor(log2(abs(_1))) AS INTEGER)) > abs(_1) "
+                        "THEN CAST(floor(log2(abs(_1))) AS INTEGER) - 1 "
+                        "WHEN pow(2, CAST(floor(log2(abs(_1))) AS INTEGER) + 1) <= abs(_1) "
+                        "THEN CAST(floor(log2(abs(_1))) AS INTEGER) + 1 ELSE CAST(floor(log2(abs(_1))) AS INTEGER) END",
+    # unsigned bits as HUGEINT; _3, _4, _5: mantissa bits, exponent bias, smallest normal exponent
+    "ieee754_encode": "(CASE WHEN starts_with(CAST(_1 AS VARCHAR), '-') THEN CAST(1 AS HUGEINT) << (_3 + _6) "
+                      "ELSE CAST(0 AS HUGEINT) END) + CASE WHEN isnan(_1) THEN (CAST(1 AS HUGEINT) << (_3 + _6)) "
+                      "- (CAST(1 AS HUGEINT) << (_3 - 1)) WHEN isinf(_1) THEN ((CAST(1 AS HUGEINT) << _6) - 1) << _3 "
+                      "WHEN _1 = 0 THEN CAST(0 AS HUGEINT) "
+                      "WHEN _2 < _5 THEN CAST(abs(_1) / pow(2, _5 - _3) AS HUGEINT) "
+                      "ELSE (CAST(_2 + _4 AS HUGEINT) << _3) "
+                      "+ CAST((abs(_1) / pow(2, _2) - 1) * pow(2, _3) AS HUGEINT) "
+                      "END",
+    "ieee754_bytes64": "unhex(right('0000000000000000' || hex(CAST(_1 AS UBIGINT)), 16))",
+    "ieee754_bytes32": "unhex(right('00000000' || hex(CAST(_1 AS UINTEGER)), 8))",
     "to_milliseconds": "CAST(round(epoch(_1) * 1000) AS BIGINT)",
     "human_readable_seconds": "coalesce(nullif(array_to_string(list_filter(["
                               "CASE WHEN _1 // 604800 > 0 THEN (_1 // 604800) || ' week' || "
