@@ -449,6 +449,30 @@ def _ieee754(node: exp.Anonymous, args: list[exp.Expression]) -> exp.Expression 
     return fill("ieee754_bytes64" if wide else "ieee754_bytes32", encoded)
 
 
+def _combinations(node: exp.Anonymous, args: list[exp.Expression]) -> exp.Expression | None:
+    """combinations(array, n) for a literal n (Trino allows at most 5): n nested index loops, in Trino's order."""
+    if len(args) != 2 or not isinstance(args[1], exp.Literal) or args[1].is_string:
+        return None
+    n = int(str(args[1].this))
+    if not 0 <= n <= 5:
+        raise AthenaQueryError("INVALID_FUNCTION_ARGUMENT", f"{at(*node_position(node))}combination size must not "
+                                                            "exceed 5")
+    items = args[0]
+    names = [f"__wr_c{k}" for k in range(n)]
+    size = exp.Anonymous(this="len", expressions=[items.copy()])
+    body: exp.Expression = exp.Array(expressions=[
+        exp.Anonymous(this="list_extract", expressions=[items.copy(), exp.column(name)]) for name in names])
+    for depth in reversed(range(n)):
+        start = exp.Literal.number(1) if depth == 0 else exp.Add(this=exp.column(names[depth - 1]),
+                                                                   expression=exp.Literal.number(1))
+        indexes = exp.Anonymous(this="range", expressions=[start, exp.Add(this=size.copy(),
+                                                                          expression=exp.Literal.number(1))])
+        mapped = exp.Anonymous(this="list_transform", expressions=[
+            indexes, exp.Lambda(this=body, expressions=[exp.to_identifier(names[depth])])])
+        body = mapped if depth == n - 1 else exp.Anonymous(this="flatten", expressions=[mapped])
+    return body if n else exp.Array(expressions=[exp.Array(expressions=[])])
+
+
 def _at_timezone(node: exp.Anonymous, args: list[exp.Expression]) -> exp.Expression:
     return fill("timestamptz", args[0])
 
@@ -463,6 +487,9 @@ _BY_NAME: dict[str, Callable[[exp.Anonymous, list[exp.Expression]], exp.Expressi
     "with_timezone": lambda node, args: fill("with_timezone", *args),
     "cosine_similarity": _cosine_similarity,
     "reduce_agg": _reduce_agg,
+    "combinations": _combinations,
+    "wilson_interval_lower": lambda node, args: fill("wilson_lower", *args) if len(args) == 3 else None,
+    "wilson_interval_upper": lambda node, args: fill("wilson_upper", *args) if len(args) == 3 else None,
     "from_ieee754_32": _ieee754, "from_ieee754_64": _ieee754, "to_ieee754_32": _ieee754, "to_ieee754_64": _ieee754,
     "every": lambda node, args: exp.Anonymous(this="bool_and", expressions=args),
     "bitwise_left_shift": _shift, "bitwise_right_shift": _shift, "bitwise_right_shift_arithmetic": _shift,

@@ -147,6 +147,15 @@ TEMPLATES: dict[str, exp.Expression] = {name: _parse(sql) for name, sql in {
                       "END",
     "ieee754_bytes64": "unhex(right('0000000000000000' || hex(CAST(_1 AS UBIGINT)), 16))",
     "ieee754_bytes32": "unhex(right('00000000' || hex(CAST(_1 AS UINTEGER)), 8))",
+    # Wilson score interval, in the order of operations Trino computes it
+    "wilson_lower": "((CAST(_1 AS DOUBLE) / _2 + _3 * _3 / (2 * CAST(_2 AS DOUBLE))) "
+                    "- _3 * sqrt((CAST(_1 AS DOUBLE) / _2 "
+                    "* (1 - CAST(_1 AS DOUBLE) / _2) + _3 * _3 / (4 * CAST(_2 AS DOUBLE))) / _2)) "
+                    "/ (1 + _3 * _3 / CAST(_2 AS DOUBLE))",
+    "wilson_upper": "((CAST(_1 AS DOUBLE) / _2 + _3 * _3 / (2 * CAST(_2 AS DOUBLE))) "
+                    "+ _3 * sqrt((CAST(_1 AS DOUBLE) / _2 "
+                    "* (1 - CAST(_1 AS DOUBLE) / _2) + _3 * _3 / (4 * CAST(_2 AS DOUBLE))) / _2)) "
+                    "/ (1 + _3 * _3 / CAST(_2 AS DOUBLE))",
     "to_milliseconds": "CAST(round(epoch(_1) * 1000) AS BIGINT)",
     "human_readable_seconds": "coalesce(nullif(array_to_string(list_filter(["
                               "CASE WHEN _1 // 604800 > 0 THEN (_1 // 604800) || ' week' || "

@@ -60,6 +60,10 @@ EXAMPLES = [
     ("arrays_overlap", "arrays_overlap(ARRAY[1, NULL], ARRAY[3])", None, "boolean"),
     ("cardinality", "cardinality(ARRAY[1, 2, 3])", "3", "bigint"),
     ("concat", "concat(ARRAY[1], ARRAY[2, 3], ARRAY[4])", "[1, 2, 3, 4]", "array"),
+    ("combinations", "combinations(ARRAY['foo', 'bar', 'baz'], 2)", "[[foo, bar], [foo, baz], [bar, baz]]",
+     "array"),
+    ("combinations", "combinations(ARRAY[1, 2, 3], 2)", "[[1, 2], [1, 3], [2, 3]]", "array"),
+    ("combinations", "combinations(ARRAY[1, 2, 2], 2)", "[[1, 2], [1, 2], [2, 2]]", "array"),
     ("contains", "contains(ARRAY[1, 2, 3], 2)", "true", "boolean"),
     ("contains", "contains(ARRAY[1, NULL], 2)", None, "boolean"),
     ("contains_sequence", "contains_sequence(ARRAY[1, 2, 3, 4], ARRAY[2, 3])", "true", "boolean"),
@@ -108,7 +112,6 @@ EXAMPLES = [
 ]
 
 UNSUPPORTED = {
-    "combinations": ("combinations(ARRAY['foo', 'bar', 'baz'], 2)", "not implemented by the local engine"),
     "array_first": ("array_first(ARRAY[1, 2])", "added to Trino after the release Athena engine v3 is based on"),
     "array_last": ("array_last(ARRAY[1, 2])", "added to Trino after the release Athena engine v3 is based on"),
     "array_histogram": ("array_histogram(ARRAY[42, 7, 42, NULL])",
