@@ -16,6 +16,10 @@ EXAMPLES = [
     ("regexp_extract", "regexp_extract('abc', '\\d+')", None, "varchar"),
     ("regexp_like", "regexp_like('1a 2b 14m', '\\d+b')", "true", "boolean"),
     ("regexp_like", "regexp_like('abc', '^b')", "false", "boolean"),
+    ("regexp_like", "regexp_like('ABC', '(?i)^abc$')", "true", "boolean"),
+    ("regexp_like", "regexp_like('héllo wörld', '^\\p{L}+ \\p{L}+$')", "true", "boolean"),
+    ("regexp_like", "regexp_like('foobar', 'foo(?=bar)')", "true", "boolean"),
+    ("regexp_like", "regexp_like('abab', '^(ab)\\1$')", "true", "boolean"),
     ("regexp_position", f"regexp_position({_S}, '\\b\\d+\\b')", "8", "integer"),
     ("regexp_position", f"regexp_position({_S}, '\\b\\d+\\b', 5)", "8", "integer"),
     ("regexp_position", f"regexp_position({_S}, '\\b\\d+\\b', 12)", "19", "integer"),
@@ -32,4 +36,11 @@ EXAMPLES = [
 
 UNSUPPORTED: dict[str, tuple[str, str]] = {}
 
-KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {}
+KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
+    "regexp_like('foobar', 'foo(?=bar)')":
+        ('ERROR: INVALID_FUNCTION_ARGUMENT', None,
+         'RE2, not Java regex: no lookaround or backreferences (the pattern is refused)'),
+    "regexp_like('abab', '^(ab)\\1$')":
+        ('ERROR: INVALID_FUNCTION_ARGUMENT', None,
+         'RE2, not Java regex: no lookaround or backreferences (the pattern is refused)'),
+}
