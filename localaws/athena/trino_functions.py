@@ -321,6 +321,9 @@ def _by_type(node: exp.Expression) -> exp.Expression | None:  # noqa: C901 - one
     if isinstance(node, (exp.Pad,)) and _binary(node.this) and node.args.get("fill_pattern") is not None:
         name = "binary_lpad" if node.args.get("is_left") else "binary_rpad"
         return fill(name, node.this, node.expression, node.args["fill_pattern"])
+    if type(node).__name__ in ("ToBase32", "FromBase32"):
+        to = type(node).__name__ == "ToBase32"
+        return fill("to_base32" if to else "from_base32", fill("base32_bits" if to else "from_base32_bits", node.this))
     if isinstance(node, exp.SHA):
         return fill("sha1", node.this)
     if isinstance(node, exp.SHA2Digest):
@@ -487,6 +490,8 @@ _BY_NAME: dict[str, Callable[[exp.Anonymous, list[exp.Expression]], exp.Expressi
     "with_timezone": lambda node, args: fill("with_timezone", *args),
     "cosine_similarity": _cosine_similarity,
     "reduce_agg": _reduce_agg,
+    "to_base32": lambda node, args: fill("to_base32", fill("base32_bits", *args)) if len(args) == 1 else None,
+    "from_base32": lambda node, args: fill("from_base32", fill("from_base32_bits", *args)) if len(args) == 1 else None,
     "combinations": _combinations,
     "wilson_interval_lower": lambda node, args: fill("wilson_lower", *args) if len(args) == 3 else None,
     "wilson_interval_upper": lambda node, args: fill("wilson_upper", *args) if len(args) == 3 else None,

@@ -23,6 +23,9 @@ def _parse(sql: str) -> exp.Expression:
     return tree
 
 
+_NIBBLES = "[" + ", ".join(f"'{i:04b}'" for i in range(16)) + "]"  # a hex digit's bits
+_QUINTS = "[" + ", ".join(f"'{i:05b}'" for i in range(32)) + "]"  # a base32 digit's bits
+
 TEMPLATES: dict[str, exp.Expression] = {name: _parse(sql) for name, sql in {
     "e": "CAST(2.718281828459045 AS DOUBLE)",
     "cbrt": "CASE WHEN round(cbrt(_1)) * round(cbrt(_1)) * round(cbrt(_1)) = _1 THEN round(cbrt(_1)) "
@@ -156,6 +159,24 @@ TEMPLATES: dict[str, exp.Expression] = {name: _parse(sql) for name, sql in {
                     "+ _3 * sqrt((CAST(_1 AS DOUBLE) / _2 "
                     "* (1 - CAST(_1 AS DOUBLE) / _2) + _3 * _3 / (4 * CAST(_2 AS DOUBLE))) / _2)) "
                     "/ (1 + _3 * _3 / CAST(_2 AS DOUBLE))",
+    # base32 (RFC 4648) through the bit string of the bytes
+    "base32_bits": "rpad(array_to_string(list_transform(regexp_extract_all(hex(_1), '.'), h -> list_extract("
+                   + _NIBBLES + ", "
+                   "strpos('0123456789ABCDEF', h))), ''), CAST((octet_length(_1) * 8 + 4) // 5 * 5 AS INTEGER), '0')",
+    "to_base32": "rpad(array_to_string(list_transform(range(length(_1) // 5), i -> substr("
+                 "'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 1 + 16 * CAST(substr(_1, i * 5 + 1, 1) AS INTEGER) "
+                 "+ 8 * CAST(substr(_1, i * 5 + 2, 1) AS INTEGER) + 4 * CAST(substr(_1, i * 5 + 3, 1) AS INTEGER) "
+                 "+ 2 * CAST(substr(_1, i * 5 + 4, 1) AS INTEGER) + CAST(substr(_1, i * 5 + 5, 1) AS INTEGER), 1)), "
+                 "''), "
+                 "CAST((length(_1) // 5 + 7) // 8 * 8 AS INTEGER), '=')",
+    "from_base32_bits": "array_to_string(list_transform(regexp_extract_all(rtrim(upper(_1), '='), '.'), "
+                        "c -> list_extract("
+                        + _QUINTS + ", "
+                        "strpos('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', c))), '')",
+    "from_base32": "unhex(array_to_string(list_transform(range(length(_1) // 4 // 2 * 2), i -> substr("
+                   "'0123456789ABCDEF', 1 + 8 * CAST(substr(_1, i * 4 + 1, 1) AS INTEGER) "
+                   "+ 4 * CAST(substr(_1, i * 4 + 2, 1) AS INTEGER) + 2 * CAST(substr(_1, i * 4 + 3, 1) AS INTEGER) "
+                   "+ CAST(substr(_1, i * 4 + 4, 1) AS INTEGER), 1)), ''))",
     "to_milliseconds": "CAST(round(epoch(_1) * 1000) AS BIGINT)",
     "human_readable_seconds": "coalesce(nullif(array_to_string(list_filter(["
                               "CASE WHEN _1 // 604800 > 0 THEN (_1 // 604800) || ' week' || "

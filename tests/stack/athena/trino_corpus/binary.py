@@ -26,6 +26,9 @@ EXAMPLES = [
     ("to_base64", f"to_base64({_ABC})", "YWJj", "varchar"),
     ("from_base64url", "from_base64url('_-8')", "ff ef", "varbinary"),
     ("to_base64url", "to_base64url(from_hex('FFEF'))", "_-8=", "varchar"),
+    ("from_base32", "from_base32('MFRGG===')", "61 62 63", "varbinary"),
+    ("to_base32", f"to_base32({_ABC})", "MFRGG===", "varchar"),
+    ("to_base32", "to_base32(to_utf8('foobar'))", "MZXW6YTBOI======", "varchar"),
     ("from_hex", "from_hex('616263')", "61 62 63", "varbinary"),
     ("to_hex", f"to_hex({_ABC})", "616263", "varchar"),
     ("crc32", f"crc32({_ABC})", "891568578", "bigint"),
@@ -50,8 +53,6 @@ EXAMPLES = [
 ]
 
 UNSUPPORTED = {
-    "from_base32": ("from_base32('MFRGG===')", "not implemented by the local engine"),
-    "to_base32": (f"to_base32({_ABC})", "not implemented by the local engine"),
     "murmur3": ("murmur3(from_base64('aaaaaa'))", "not implemented by the local engine"),
     "sha512": (f"to_hex(sha512({_ABC}))", "DuckDB has no SHA-512"),
     "spooky_hash_v2_32": (f"spooky_hash_v2_32({_ABC})", "not in the local engine"),
