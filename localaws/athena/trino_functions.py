@@ -34,12 +34,13 @@ _ANONYMOUS_TEMPLATES = frozenset({
     "arrays_overlap", "ngrams", "trim_array", "contains_sequence", "zip", "from_base", "to_base", "multimap_agg",
     "split_to_multimap", "shuffle", "from_base64url", "to_base64url", "parse_data_size", "to_big_endian_32",
     "to_big_endian_64", "from_big_endian_32", "from_big_endian_64", "map_union", "multimap_from_entries",
-    "approx_most_frequent", "parse_duration", "from_unixtime_nanos", "crc32",
+    "approx_most_frequent", "parse_duration", "from_unixtime_nanos", "crc32", "soundex",
 })
 # sqlglot classes of Trino functions answered by a template (sqlglot knows them, DuckDB does not)
 _TYPED_TEMPLATES: dict[type, str] = {cls: name for name, cls in (
     (name, getattr(exp, attr, None)) for name, attr in (("from_base", "FromBase"), ("shuffle", "Shuffle"),
-                                                          ("to_base", "ToBase"))) if cls is not None}
+                                                          ("to_base", "ToBase"),
+                                                          ("soundex", "Soundex"))) if cls is not None}
 _LATER = tuple(c for c in (getattr(exp, "EuclideanDistance", None), getattr(exp, "CosineDistance", None)) if c)
 def _type(node: exp.Expression) -> exp.DataType.Type | None:
     node_type = getattr(node, "type", None)

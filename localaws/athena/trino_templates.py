@@ -177,6 +177,18 @@ TEMPLATES: dict[str, exp.Expression] = {name: _parse(sql) for name, sql in {
                    "'0123456789ABCDEF', 1 + 8 * CAST(substr(_1, i * 4 + 1, 1) AS INTEGER) "
                    "+ 4 * CAST(substr(_1, i * 4 + 2, 1) AS INTEGER) + 2 * CAST(substr(_1, i * 4 + 3, 1) AS INTEGER) "
                    "+ CAST(substr(_1, i * 4 + 4, 1) AS INTEGER), 1)), ''))",
+    # American Soundex of the letters of _1 (H and W do not separate equal codes, vowels do)
+    "soundex": "CASE WHEN regexp_replace(upper(_1), '[^A-Z]', '', 'g') = '' THEN '' ELSE rpad(left(struct_extract("
+               "list_reduce(regexp_extract_all(substr(regexp_replace(upper(_1), '[^A-Z]', '', 'g'), 2), '.'), "
+               "(st, ch) -> CASE WHEN ch IN ('H', 'W') THEN st "
+               "WHEN substr('01230120022455012623010202', ascii(ch) - 64, 1) = '0' "
+               "THEN {'out': struct_extract(st, 'out'), 'last': '0'} "
+               "WHEN substr('01230120022455012623010202', ascii(ch) - 64, 1) = struct_extract(st, 'last') THEN st "
+               "ELSE {'out': struct_extract(st, 'out') || substr('01230120022455012623010202', ascii(ch) - 64, 1), "
+               "'last': substr('01230120022455012623010202', ascii(ch) - 64, 1)} END, "
+               "{'out': left(regexp_replace(upper(_1), '[^A-Z]', '', 'g'), 1), 'last': substr("
+               "'01230120022455012623010202', ascii(left(regexp_replace(upper(_1), '[^A-Z]', '', 'g'), 1)) - 64, 1)}), "
+               "'out'), 4), 4, '0') END",
     "to_milliseconds": "CAST(round(epoch(_1) * 1000) AS BIGINT)",
     "human_readable_seconds": "coalesce(nullif(array_to_string(list_filter(["
                               "CASE WHEN _1 // 604800 > 0 THEN (_1 // 604800) || ' week' || "
