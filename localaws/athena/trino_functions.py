@@ -477,6 +477,15 @@ def _combinations(node: exp.Anonymous, args: list[exp.Expression]) -> exp.Expres
     return body if n else exp.Array(expressions=[exp.Array(expressions=[])])
 
 
+def _format_number(node: exp.Anonymous, args: list[exp.Expression]) -> exp.Expression | None:
+    """format_number(x): Trino's unit symbols (K, M, B, T, Q) and three significant digits, rounded half up."""
+    if len(args) != 1:
+        return None
+    value = exp.Cast(this=exp.Anonymous(this="trunc", expressions=[args[0]]), to=exp.DataType.build("BIGINT"))
+    unit = fill("format_number_unit", value)
+    return fill("format_number", value, unit, fill("format_number_value", value, unit))
+
+
 def _at_timezone(node: exp.Anonymous, args: list[exp.Expression]) -> exp.Expression:
     return fill("timestamptz", args[0])
 
@@ -491,6 +500,7 @@ _BY_NAME: dict[str, Callable[[exp.Anonymous, list[exp.Expression]], exp.Expressi
     "with_timezone": lambda node, args: fill("with_timezone", *args),
     "cosine_similarity": _cosine_similarity,
     "reduce_agg": _reduce_agg,
+    "format_number": _format_number,
     "to_base32": lambda node, args: fill("to_base32", fill("base32_bits", *args)) if len(args) == 1 else None,
     "from_base32": lambda node, args: fill("from_base32", fill("from_base32_bits", *args)) if len(args) == 1 else None,
     "combinations": _combinations,

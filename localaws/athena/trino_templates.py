@@ -189,6 +189,15 @@ TEMPLATES: dict[str, exp.Expression] = {name: _parse(sql) for name, sql in {
                "{'out': left(regexp_replace(upper(_1), '[^A-Z]', '', 'g'), 1), 'last': substr("
                "'01230120022455012623010202', ascii(left(regexp_replace(upper(_1), '[^A-Z]', '', 'g'), 1)) - 64, 1)}), "
                "'out'), 4), 4, '0') END",
+    # format_number: _1 the value as a bigint, _2 the number of thousands divided out (at most 5), _3 v / 1000^_2
+    "format_number": "regexp_replace(regexp_replace(CAST(round(CAST(CAST(_3 AS VARCHAR) AS DECIMAL(38, 12)), "
+                     "CASE WHEN _3 < 10 THEN 2 WHEN _3 < 100 THEN 1 ELSE 0 END) AS VARCHAR), "
+                     "'([.][0-9]*?)0+$', '\\1'), "
+                     "'[.]$', '') || list_extract(['', 'K', 'M', 'B', 'T', 'Q'], _2 + 1)",
+    "format_number_unit": "CASE WHEN abs(_1) >= 1000000000000000 THEN 5 WHEN abs(_1) >= 1000000000000 THEN 4 "
+                          "WHEN abs(_1) >= 1000000000 THEN 3 WHEN abs(_1) >= 1000000 THEN 2 "
+                          "WHEN abs(_1) >= 1000 THEN 1 ELSE 0 END",
+    "format_number_value": "CAST(_1 AS DOUBLE) / pow(1000, _2)",
     "to_milliseconds": "CAST(round(epoch(_1) * 1000) AS BIGINT)",
     "human_readable_seconds": "coalesce(nullif(array_to_string(list_filter(["
                               "CASE WHEN _1 // 604800 > 0 THEN (_1 // 604800) || ' week' || "
