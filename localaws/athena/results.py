@@ -47,7 +47,7 @@ def text_expression(position: int, duck_type: str) -> str | None:
         return None  # a type this engine does not know: rendered in Python
     ref = f"#{position}"
     name = parsed.name
-    if parsed.is_nested:
+    if parsed.is_nested or name == "INTERVAL":
         return None
     if name in ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP_S"):
         return f"__wr_timestamp_text({ref})"
@@ -73,6 +73,8 @@ def python_text(value: Any, nested: bool = False) -> str | None:
         return "null" if nested else None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Interval):
+        return str(value)
     if isinstance(value, Real):
         return java_text(str(value)) if math.isfinite(value) else java_double(value)
     if isinstance(value, float):
@@ -233,7 +235,32 @@ def typed_value(value: Any, arrow_type: pa.DataType) -> Any:
         return {field.name: typed_value(value.get(field.name), field.type) for field in arrow_type}
     if pa.types.is_float32(arrow_type):
         return Real(value)
+    if pa.types.is_interval(arrow_type):
+        return Interval(value.months, value.days, value.nanoseconds)
     return value
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An interval as Trino writes it: year to month as ``Y-M``, day to second as ``D HH:MM:SS.mmm``
+    (DuckDB has one interval type; one with months is taken as year to month, as Trino never mixes them)."""
+
+    months: int
+    days: int
+    nanoseconds: int
+
+    def __str__(self) -> str:
+        if self.months and not self.days and not self.nanoseconds:
+            sign = "-" if self.months < 0 else ""
+            years, months = divmod(abs(self.months), 12)
+            return f"{sign}{years}-{months}"
+        millis = round((self.days * 86_400_000_000_000 + self.nanoseconds) / 1_000_000) + self.months * 2_592_000_000
+        sign = "-" if millis < 0 else ""
+        seconds, millis = divmod(abs(millis), 1000)
+        minutes, seconds = divmod(seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        days, hours = divmod(hours, 24)
+        return f"{sign}{days} {hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
 
 
 class Real(float):
