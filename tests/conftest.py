@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +14,13 @@ from localaws.supervisor.preflight import free_port
 from tests.support.stack import LocalStack, started_stack
 
 GROUPS = ("unit", "stack", "browser", "faults")
+
+# A suite started in the background (`make test &`, nohup) inherits SIGINT ignored, and Dagster's in-process
+# code copies SIGINT's handler onto SIGTERM (dagster._utils.interrupts.setup_interrupt_handlers): every
+# process the tests start after that would inherit SIGTERM ignored and outlive terminate(). Handle SIGINT
+# as Python does by default, whatever the shell left.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
