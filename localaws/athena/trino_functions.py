@@ -247,11 +247,24 @@ def _generate_series(node: exp.GenerateSeries) -> exp.Expression | None:
     return None
 
 
+def _anonymous_row(node: exp.Struct) -> exp.Expression | None:
+    """An anonymous ``ROW(...)`` names its fields field0, field1 ... as Athena shows them (DuckDB would say
+    _0, _1); not inside a CAST, which gives the fields their names by position."""
+    if any(isinstance(e, (exp.PropertyEQ, exp.Alias, exp.Slice)) for e in node.expressions):
+        return None
+    if node.find_ancestor(exp.Cast, exp.TryCast) is not None:
+        return None
+    return exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(f"field{index}"), expression=e.copy())
+                                   for index, e in enumerate(node.expressions)])
+
+
 def _by_type(node: exp.Expression) -> exp.Expression | None:  # noqa: C901 - one dispatch table
     if isinstance(node, (exp.Cast, exp.TryCast)) and isinstance(node.to, exp.DataType):
         return _cast(node)
     if isinstance(node, exp.Cbrt):
         return fill("cbrt", node.this)
+    if isinstance(node, exp.Struct):
+        return _anonymous_row(node)
     if isinstance(node, exp.Sign) and _type(node.this) not in (None, T.TINYINT):
         return exp.Cast(this=node, to=node.this.type.copy())
     if isinstance(node, exp.WidthBucket):
@@ -515,8 +528,8 @@ _BY_NAME: dict[str, Callable[[exp.Anonymous, list[exp.Expression]], exp.Expressi
 
 # the node classes a rewrite may apply to; any other node (columns, identifiers, literals ...) costs one
 # dictionary lookup
-_HANDLED = (exp.Anonymous, exp.Cast, exp.Cbrt, exp.Sign, exp.WidthBucket, exp.Split, exp.SplitPart, exp.StrToMap,
-            exp.StrPosition, exp.Normalize, exp.CurrentTimezone, exp.DateDiff, exp.Format, exp.Typeof,
+_HANDLED = (exp.Anonymous, exp.Cast, exp.Struct, exp.Cbrt, exp.Sign, exp.WidthBucket, exp.Split, exp.SplitPart,
+            exp.StrToMap, exp.StrPosition, exp.Normalize, exp.CurrentTimezone, exp.DateDiff, exp.Format, exp.Typeof,
             exp.FromISO8601Date, exp.Decode, exp.Concat, exp.DPipe, exp.BitwiseAnd, exp.BitwiseOr, exp.BitwiseXor,
             exp.BitwiseNot, exp.Add, exp.Sub, exp.BitwiseAndAgg, exp.BitwiseOrAgg, exp.BitwiseXorAgg, exp.Length,
             exp.Substring, exp.Reverse, exp.Pad, exp.SHA, exp.SHA2Digest, exp.RegexpExtract, exp.RegexpReplace,
