@@ -221,7 +221,8 @@ class DelimitedColumn:
         if hive.name == "struct":
             fields = [f"COALESCE({self.text(f'struct_extract({value}, {_str(name)})', child, depth + 1)}, {null})"
                       for name, child in hive.children]
-            return f"concat_ws({self._separator(depth + 1)}, {', '.join(fields)})"
+            joined = f"concat_ws({self._separator(depth + 1)}, {', '.join(fields)})"
+            return f"CASE WHEN {value} IS NOT NULL THEN {joined} END"
         if hive.name == "boolean":
             return f"CASE WHEN {value} THEN 'true' WHEN NOT {value} THEN 'false' END"
         if hive.name == "timestamp":

@@ -35,6 +35,7 @@ from localaws.athena.errors import AthenaQueryError, from_duckdb
 from localaws.athena.objects import S3Object, folder, hive_escape, parse_s3_url
 from localaws.athena.scans import ident, sql_str
 from localaws.athena.statements import Statement
+from localaws.athena.text_columns import Delimiters, delimited_text
 from localaws.athena.types import DuckType, parse_or_varchar
 
 MAX_OPEN_PARTITIONS = 100
@@ -53,6 +54,11 @@ class WriteFormat:
     compression: str = "snappy"
     delimiter: str = "\x01"
     null_string: str = "\\N"
+    serde_params: dict[str, str] = field(default_factory=dict)  # a text table's (collection, map key ...)
+
+    def delimiters(self) -> Delimiters:
+        return Delimiters.of({"field.delim": self.delimiter, "serialization.null.format": self.null_string,
+                              **self.serde_params})
 
     @staticmethod
     def of_table(table: TableInfo) -> WriteFormat:
@@ -65,7 +71,7 @@ class WriteFormat:
             params = table.serde_params
             delimiter = params.get("field.delim") or params.get("serialization.format") or "\x01"
             return WriteFormat("text", delimiter="\x01" if delimiter == "1" else delimiter,
-                               null_string=params.get("serialization.null.format", "\\N"))
+                               null_string=params.get("serialization.null.format", "\\N"), serde_params=dict(params))
         if fmt == "json":
             return WriteFormat("json")
         if fmt == "csv":
@@ -129,6 +135,19 @@ def _partition_text(value: Any) -> str:
     return text if text is not None else "__HIVE_DEFAULT_PARTITION__"
 
 
+def _delimited(sql: str, duck_types: list[str], delimiters: Delimiters) -> tuple[str, list[str]]:
+    """``sql`` with its array, map and struct columns as LazySimpleSerDe text (the separators of each
+    nesting level, the NULL sequence per item), so a TEXTFILE table reads back what was written."""
+    parsed = [parse_or_varchar(t) for t in duck_types]
+    if not any(p.is_nested for p in parsed):
+        return sql, duck_types
+    columns = [f"{delimited_text(f'__wr_d.c{i}', p.hive(), delimiters) if p.is_nested else f'__wr_d.c{i}'} AS c{i}"
+               for i, p in enumerate(parsed)]
+    renamed = ", ".join(f"#{i + 1} AS c{i}" for i in range(len(parsed)))
+    return (f"SELECT {', '.join(columns)} FROM (SELECT {renamed} FROM ({sql}) AS __wr_s) AS __wr_d",
+            ["VARCHAR" if p.is_nested else t for p, t in zip(parsed, duck_types, strict=True)])
+
+
 def check_partition_order(names: list[str], partitioned_by: list[str]) -> None:
     if not partitioned_by:
         return
@@ -171,6 +190,8 @@ class Writer(StatementFamily):
             fields = ", ".join(f"{sql_str(n)}: #{i + 1}" for i, n in enumerate(names))
             rows = con.sql(f"SELECT CAST(to_json({{{fields}}}) AS VARCHAR) FROM ({sql}) AS __wr_q").fetchall()
             return "".join(r[0] + "\n" for r in rows).encode()
+        if fmt.kind == "text":
+            sql, duck_types = _delimited(sql, duck_types, fmt.delimiters())
         text = results.to_text_table(con, sql, names, duck_types)
         lines = []
         for row in zip(*[text.column(i).to_pylist() for i in range(text.num_columns)], strict=True):

@@ -134,6 +134,24 @@ def test_custom_delimiters_and_null_sequence(client: Any, custom_text: str) -> N
     ]
 
 
+def test_ctas_and_insert_write_complex_columns_that_read_back(client: Any, hive_text: str,
+                                                              custom_text: str) -> None:
+    """A TEXTFILE table written by CTAS (Hive's default delimiters) or INSERT (the table's own delimiters and
+    NULL sequence) holds its arrays, maps and structs in LazySimpleSerDe text, so they read back equal."""
+    source = f"SELECT * FROM {hive_text} WHERE id IN (1, 2, 3)"
+    succeeded(client, f"CREATE TABLE {DB}.hive_text_copy WITH (format = 'TEXTFILE') AS {source}", database=DB)
+    _, original = select(client, f"{source} ORDER BY id")
+    _, copied = select(client, f"SELECT * FROM {DB}.hive_text_copy ORDER BY id")
+    assert copied == original and len(copied) == 3
+    succeeded(client, f"INSERT INTO {DB}.{custom_text} SELECT id + 10, m, s, aa, t FROM {DB}.{custom_text}",
+              database=DB)
+    _, rows = select(client, f"SELECT * FROM {DB}.{custom_text} WHERE id > 10 ORDER BY id")
+    assert rows == [
+        ["11", "{a=[1, 2], b=[3]}", "{a=x, b={c=1, d=2}}", "[[1, 2], [3]]", "[null, b]"],
+        ["12", None, "{a=null, b={c=1, d=null}}", None, "[]"],
+    ]
+
+
 def test_nesting_deeper_than_eight_levels_needs_the_table_property(athena: AthenaStack, client: Any) -> None:
     deep = "int"
     for _ in range(8):
