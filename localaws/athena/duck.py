@@ -52,6 +52,9 @@ MACROS = [
         ELSE (abs(n) // abs(d) + CASE WHEN 2 * (abs(n) % abs(d)) >= abs(d) THEN 1 ELSE 0 END)
              * sign(n) * sign(d) END""",
     """CREATE OR REPLACE MACRO __wr_timestamp_text(x) AS strftime(x, '%Y-%m-%d %H:%M:%S.%g')""",
+    # a zone's offset in minutes as Trino writes it in ISO 8601 (zones.py)
+    """CREATE OR REPLACE MACRO __wr_offset_text(m) AS CASE WHEN m < 0 THEN '-' ELSE '+' END
+        || lpad(CAST(abs(m) // 60 AS VARCHAR), 2, '0') || ':' || lpad(CAST(abs(m) % 60 AS VARCHAR), 2, '0')""",
     """CREATE OR REPLACE MACRO __wr_varbinary_text(x) AS rtrim(regexp_replace(lower(hex(x)), '(..)', '\\1 ', 'g'))""",
     """CREATE OR REPLACE MACRO to_iso8601(x) AS CASE
         WHEN typeof(x) = 'DATE' THEN strftime(x, '%Y-%m-%d')

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from localaws.athena import zones
 from localaws.athena.errors import RequestError
 from localaws.athena.types import parse_or_varchar
 
@@ -40,8 +41,9 @@ from localaws.athena.types import parse_or_varchar
 FLOATING = ("DOUBLE", "FLOAT")
 
 
-def text_expression(position: int, duck_type: str) -> str | None:
-    """SQL turning result column ``#position`` into Athena's text, or None to format it in Python."""
+def text_expression(position: int, duck_type: str, zone: str | None = None) -> str | None:
+    """SQL turning result column ``#position`` into Athena's text, or None to format it in Python; a
+    timestamp with time zone is written in ``zone`` (zones.py), UTC by default."""
     parsed = parse_or_varchar(duck_type)
     if parsed.name == "VARCHAR" and not duck_type.upper().startswith(("VARCHAR", "JSON", "UUID", "ENUM")):
         return None  # a type this engine does not know: rendered in Python
@@ -52,7 +54,7 @@ def text_expression(position: int, duck_type: str) -> str | None:
     if name in ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP_S"):
         return f"__wr_timestamp_text({ref})"
     if name == "TIMESTAMP WITH TIME ZONE":
-        return f"__wr_timestamp_text(timezone('UTC', {ref})) || ' UTC'"
+        return zones.text_sql(zone or zones.UTC, ref)
     if name == "TIME":
         return f"strftime(DATE '1970-01-01' + {ref}, '%H:%M:%S.%g')"
     if name == "BLOB":
@@ -157,10 +159,11 @@ class TextProjection:
     floating: frozenset[int]
 
     @classmethod
-    def of(cls, duck_types: list[str]) -> TextProjection:
+    def of(cls, duck_types: list[str], column_zones: list[str | None] | None = None) -> TextProjection:
         expressions, nested, floating = [], set(), set()
         for index, duck_type in enumerate(duck_types):
-            expression = text_expression(index + 1, duck_type)
+            zone = column_zones[index] if column_zones and index < len(column_zones) else None
+            expression = text_expression(index + 1, duck_type, zone)
             if expression is None:
                 nested.add(index)
                 expression = f"#{index + 1}"
@@ -189,9 +192,10 @@ class TextProjection:
 
 
 def text_batches(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str],
-                 relation: duckdb.DuckDBPyRelation | None = None) -> Iterator[pa.RecordBatch]:
+                 relation: duckdb.DuckDBPyRelation | None = None,
+                 column_zones: list[str | None] | None = None) -> Iterator[pa.RecordBatch]:
     """Like to_text_table, batch by batch as DuckDB produces them (for a query with columns)."""
-    projection = TextProjection.of(duck_types)
+    projection = TextProjection.of(duck_types, column_zones)
     if relation is not None:
         reader = relation.project(projection.sql()).to_arrow_reader(TEXT_BATCH_ROWS)
     else:
@@ -206,10 +210,11 @@ def text_schema(names: list[str]) -> pa.Schema:
 
 
 def to_text_table(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str],
-                  relation: duckdb.DuckDBPyRelation | None = None) -> pa.Table:
+                  relation: duckdb.DuckDBPyRelation | None = None,
+                  column_zones: list[str | None] | None = None) -> pa.Table:
     """Run ``sql`` (whose columns have ``duck_types``; or the already bound ``relation`` of it) and return
-    its values as Athena's text."""
-    projection = TextProjection.of(duck_types)
+    its values as Athena's text (timestamps with time zone in ``column_zones``, UTC by default)."""
+    projection = TextProjection.of(duck_types, column_zones)
     if relation is not None and duck_types:
         table = relation.project(projection.sql()).to_arrow_table()
     else:

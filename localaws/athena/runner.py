@@ -100,23 +100,24 @@ class Runner:
             if isinstance(ast, exp.Values):
                 names = [f"_col{i}" for i in range(len(names))]
             started = ctx.mark("bind", started)
-            text = self.execute_text(ctx, con, sql, names, duck_types, relation, upload=True)
+            text = self.execute_text(ctx, con, sql, names, duck_types, relation, upload=True,
+                                     column_zones=resolved.output_zones)
             ctx.mark("execute", started)
         return Outcome(statement.statement_type, statement.substatement_type, names, duck_types, text,
                        header_row=True, kind="csv")
 
     def execute_text(self, ctx: QueryContext, con: duckdb.DuckDBPyConnection, sql: str, names: list[str],
                      duck_types: list[str], relation: duckdb.DuckDBPyRelation | None = None,
-                     upload: bool = False) -> pa.Table:
+                     upload: bool = False, column_zones: list[str | None] | None = None) -> pa.Table:
         """The query's values as Athena's text; with ``upload`` (a query's result) the CSV result goes up
         to S3 batch by batch while DuckDB produces the rest, when the executor allows it."""
         ctx.check()
         try:
             if not (upload and names and ctx.open_csv_upload is not None):
-                return results.to_text_table(con, sql, names, duck_types, relation)
+                return results.to_text_table(con, sql, names, duck_types, relation, column_zones)
             ctx.csv_upload = ctx.open_csv_upload(names)
             batches = []
-            for batch in results.text_batches(con, sql, names, duck_types, relation):
+            for batch in results.text_batches(con, sql, names, duck_types, relation, column_zones):
                 ctx.check()
                 ctx.csv_upload.add(batch)
                 batches.append(batch)

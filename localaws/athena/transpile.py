@@ -10,7 +10,8 @@ a faithful local Athena needs on top:
 - Trino semantics sqlglot leaves to the engine, using types from sqlglot's annotator where known:
   date_add / date_trunc on a DATE stay DATE, CAST(double AS varchar) renders like Java,
   format_datetime / parse_datetime take Joda patterns, map_agg, approx_percentile (quantile_disc;
-  DuckDB's approx_quantile is an order of magnitude slower), AT TIME ZONE, current_schema, and
+  DuckDB's approx_quantile is an order of magnitude slower), current_schema, timestamps with time zone
+  kept in their zones (zones.py), and
   DECIMAL arithmetic typed and computed as Trino does (decimals.py).
   Integer division is DuckDB's ``integer_division`` setting (duck.py), so ``7/2`` is 3 for any
   integer operands, typed or not.
@@ -25,7 +26,7 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from localaws.athena import decimals, security, trino_functions, views
+from localaws.athena import decimals, security, trino_functions, views, zones
 from localaws.athena.catalog import DEFAULT_CATALOG, Catalog, TableInfo
 from localaws.athena.errors import AthenaQueryError
 from localaws.athena.pruning import Condition, conditions_for
@@ -54,6 +55,7 @@ class Resolved:
     ast: exp.Expression
     scans: list[ScanRequest]
     views: list[str] = field(default_factory=list)
+    output_zones: list[str | None] = field(default_factory=list)  # set by to_duckdb: zones.apply
 
 
 class Resolver:
@@ -328,7 +330,9 @@ def _fix(node: exp.Expression, default_database: str) -> exp.Expression:
             raise AthenaQueryError("NOT_SUPPORTED", "approx_percentile with weights or accuracy is not supported by "
                                                     "the local engine")
         return exp.Anonymous(this="quantile_disc", expressions=[node.this, node.args["quantile"]])
-    if isinstance(node, exp.AtTimeZone) and not isinstance(node.parent, exp.Cast):
+    if isinstance(node, exp.AtTimeZone):
+        # a zone the data decides (zones.py handles the others): that zone's wall clock, which is what Trino's
+        # CAST(x AT TIME ZONE z AS timestamp) gives; a plain timestamp is first an instant in the session zone
         instant = node.this if _type_is(node.this, exp.DataType.Type.TIMESTAMPTZ) else \
             exp.cast(node.this, exp.DataType.Type.TIMESTAMPTZ)
         return exp.Anonymous(this="timezone", expressions=[node.args["zone"], instant])
@@ -341,10 +345,12 @@ def _fix(node: exp.Expression, default_database: str) -> exp.Expression:
     return node
 
 
-def _fix_tree(ast: exp.Expression, default_database: str) -> exp.Expression:
-    """Apply ``_fix`` bottom-up, so fixes inside fixed expressions apply too."""
+def _fix_tree(ast: exp.Expression, default_database: str, skip: set[int]) -> exp.Expression:
+    """Apply ``_fix`` bottom-up, so fixes inside fixed expressions apply too (not to the nodes in ``skip``)."""
     root = ast
     for node in reversed(list(ast.walk(bfs=False))):
+        if skip and id(node) in skip:
+            continue
         parent, key, index = node.parent, node.arg_key, node.index  # before _fix re-parents the node
         new = _fix(node, default_database)
         if new is not node:
@@ -377,7 +383,8 @@ def to_duckdb(resolved: Resolved, default_database: str, name_unnamed: bool = Tr
             decimals.mark_base_columns(typed)
         except Exception:  # sqlglot cannot qualify every query; DuckDB still binds it
             typed = ast
-    fixed = _fix_tree(typed, default_database)
+    typed, resolved.output_zones, in_duckdb_terms = zones.apply(typed)
+    fixed = _fix_tree(typed, default_database, in_duckdb_terms)
     if any(scan.pseudo for scan in resolved.scans):
         hidden = [exp.to_identifier(p, quoted=True) for p in PSEUDO_COLUMNS]
         for star in fixed.find_all(exp.Star):

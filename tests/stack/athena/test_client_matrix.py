@@ -280,17 +280,17 @@ def test_timestamp_with_time_zone_and_time(client: Any, local_s3: None) -> None:
     sql = ("SELECT TIMESTAMP '2024-01-02 03:04:05.678 UTC' AS tz, TIME '01:02:03.456' AS t, "
            "TIMESTAMP '2024-01-02 03:04:05.678 America/New_York' AS ny, CAST('ab' AS char(4)) AS c")
     execution, rows = succeeded(client, sql)
-    # Known differences (the local engine runs on DuckDB, whose TIMESTAMPTZ keeps no zone and which has no
-    # CHAR type; both are in transpile.py's hands): Athena renders the New York value in its own zone,
-    # "2024-01-02 03:04:05.678 America/New_York", and char(4) as "ab  " typed char(4); locally the instant
-    # comes back in UTC and the char as an unpadded varchar.
-    assert rows[1] == ["2024-01-02 03:04:05.678 UTC", "01:02:03.456", "2024-01-02 08:04:05.678 UTC", "ab"]
+    # Known difference: DuckDB has no CHAR type; Athena renders char(4) as "ab  " typed char(4), the local
+    # engine as an unpadded varchar.
+    assert rows[1] == ["2024-01-02 03:04:05.678 UTC", "01:02:03.456", "2024-01-02 03:04:05.678 America/New_York",
+                       "ab"]
     cursor = cursor_of("cursor")
     cursor.execute(sql)
     assert [d[1] for d in cursor.description] == ["timestamp with time zone", "time", "timestamp with time zone",
                                                   "varchar"]
-    tz, t, _, _ = cursor.fetchone()
+    tz, t, ny, _ = cursor.fetchone()
     assert (tz.isoformat(), t.isoformat()) == ("2024-01-02T03:04:05.678000+00:00", "01:02:03.456000")
+    assert ny.isoformat() == "2024-01-02T03:04:05.678000-05:00" and "America/New_York" in str(ny.tzinfo)
     frame = cursor_of("pandas").execute(sql).as_pandas()
     assert str(frame.dtypes["tz"]) == "datetime64[us, UTC]"
     assert frame["tz"][0] == pd.Timestamp("2024-01-02 03:04:05.678", tz="UTC")
