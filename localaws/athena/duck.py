@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from localaws.athena import java_regex
+
 log = logging.getLogger("wildrydes.athena.duck")
 
 # Trino functions DuckDB lacks or names differently, as macros in every connection. Type-dependent
@@ -125,6 +127,7 @@ class DuckDatabases:
         con.execute("SET parquet_metadata_cache = true")
         for macro in MACROS:
             con.execute(macro)
+        java_regex.register(con)
         lock_down(con, self.readable_dir)
         with self._lock:
             self._all.append(con)

@@ -113,6 +113,7 @@ class RequestError(Exception):
 # ---------------------------------------------------------------------------------------------
 # DuckDB errors -> Athena errors
 # ---------------------------------------------------------------------------------------------
+_RAISED_IN_UDF = re.compile(r"AthenaQueryError: ([A-Z_]+): (.*)$", re.S)
 _DUCK_PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r'Referenced column "([^"]+)" not found', re.S), "COLUMN_NOT_FOUND",
      "Column '{0}' cannot be resolved or requester is not authorized to access requested resources"),
@@ -173,6 +174,9 @@ def from_duckdb(error: Exception, locate: object = None) -> AthenaQueryError:
     text = re.sub(r"\n+Candidate bindings:.*", "", text, flags=re.S)
     text = re.sub(r"\n+LINE \d+:.*", "", text, flags=re.S)
     text = text.replace("__wr_", "")
+    raised = _RAISED_IN_UDF.search(text)  # one of ours, raised inside a Python function DuckDB called
+    if raised:
+        return AthenaQueryError(raised.group(1), raised.group(2))
     for pattern, name, template in _DUCK_PATTERNS:
         match = pattern.search(text)
         if match:

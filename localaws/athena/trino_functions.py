@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from localaws.athena import trino_lambdas
+from localaws.athena import java_regex, trino_lambdas
 from localaws.athena.errors import AthenaQueryError, at
 from localaws.athena.syntax import node_position
 from localaws.athena.trino_names import KNOWN_FUNCTIONS
@@ -548,6 +548,10 @@ def _relevant(cls: type) -> bool:
 
 def rewrite(node: exp.Expression) -> exp.Expression | None:
     """The DuckDB expression giving Trino's result for ``node``, or None to leave it to the transpiler."""
+    if isinstance(node, (*java_regex.NODES, exp.Anonymous)):
+        java = java_regex.rewrite(node)
+        if java is not None:
+            return java
     if not _relevant(type(node)):
         return None
     if isinstance(node, exp.Anonymous):

@@ -36,11 +36,4 @@ EXAMPLES = [
 
 UNSUPPORTED: dict[str, tuple[str, str]] = {}
 
-KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
-    "regexp_like('foobar', 'foo(?=bar)')":
-        ('ERROR: INVALID_FUNCTION_ARGUMENT', None,
-         'RE2, not Java regex: no lookaround or backreferences (the pattern is refused)'),
-    "regexp_like('abab', '^(ab)\\1$')":
-        ('ERROR: INVALID_FUNCTION_ARGUMENT', None,
-         'RE2, not Java regex: no lookaround or backreferences (the pattern is refused)'),
-}
+KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {}
