@@ -220,65 +220,97 @@ def format_change_set(changes: list[dict[str, Any]]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------- deploy
+@dataclass(frozen=True)
+class StackRequest:
+    """One stack to create or update through a change set (the main stack, or the Dagster stack)."""
+
+    stack_name: str
+    template_text: str
+    parameters: list[dict[str, str]]
+    change_set_name: str
+
+
 def deploy_aws(plan: AwsPlan, session: Any, out: Callable[[str], None] = print,
                poll: Callable[[float], None] = time.sleep, *, execute: bool = True) -> dict[str, str]:
     """Upload the package, then create or update the stack through a change set. Returns the outputs.
     With ``execute=False`` the change set is created and printed but left for review (returns ``{}``)."""
     cfn = session.client("cloudformation")
     s3 = session.client("s3")
-    stack = _describe_stack(cfn, plan.stack_name)
+    stack = existing_stack(cfn, plan.stack_name)
+    owner = session.client("sts").get_caller_identity()["Account"]
+    _upload_package(s3, plan, out, owner)
+    request = StackRequest(plan.stack_name, plan.template.text, plan.stack_parameters(),
+                           f"wildrydes-{plan.package.sha256[:12]}-{int(time.time())}")
+    return apply_stack(cfn, s3, request, stack, artifact_bucket=plan.artifact_bucket, owner=owner, out=out,
+                       poll=poll, execute=execute)
+
+
+def existing_stack(cfn: Any, stack_name: str) -> dict[str, Any] | None:
+    """The deployed stack, or None if there is none yet (or only an unexecuted CREATE change set); refuses a
+    stack that is busy or cannot be updated."""
+    stack = _describe_stack(cfn, stack_name)
     if stack and stack["StackStatus"] == REVIEW_STATUS:
         # created by a CREATE change set that was never executed: there is no stack to update yet
         stack = None
     if stack and stack["StackStatus"].endswith(BUSY_SUFFIX):
-        raise DeployError(f"stack {plan.stack_name} is busy ({stack['StackStatus']}): wait for it, then deploy again")
+        raise DeployError(f"stack {stack_name} is busy ({stack['StackStatus']}): wait for it, then deploy again")
     if stack and stack["StackStatus"] == "ROLLBACK_COMPLETE":
         raise DeployError(
-            f"stack {plan.stack_name} failed to create (ROLLBACK_COMPLETE) and cannot be updated: delete it "
-            f"(aws cloudformation delete-stack --stack-name {plan.stack_name}; what the failed create made is "
+            f"stack {stack_name} failed to create (ROLLBACK_COMPLETE) and cannot be updated: delete it "
+            f"(aws cloudformation delete-stack --stack-name {stack_name}; what the failed create made is "
             "deleted with it, retained data included), then deploy again")
+    return stack
 
-    owner = session.client("sts").get_caller_identity()["Account"]
-    _upload_package(s3, plan, out, owner)
-    desired = {p["ParameterKey"]: p["ParameterValue"] for p in plan.stack_parameters()}
-    deployed_template = (cfn.get_template(StackName=plan.stack_name, TemplateStage="Original")["TemplateBody"]
+
+def stack_outputs(stack: dict[str, Any] | None) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
+
+
+def apply_stack(cfn: Any, s3: Any, request: StackRequest, stack: dict[str, Any] | None, *, artifact_bucket: str,
+                owner: str, out: Callable[[str], None], poll: Callable[[float], None],
+                execute: bool) -> dict[str, str]:
+    """Create or update ``request``'s stack (``stack``: as ``existing_stack`` found it) through a change set,
+    unless its template and parameters are those deployed. Returns the outputs (``{}`` when not executed)."""
+    name = request.stack_name
+    desired = {p["ParameterKey"]: p["ParameterValue"] for p in request.parameters}
+    deployed_template = (cfn.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
                          if stack else None)
     if isinstance(deployed_template, dict):
         deployed_template = json.dumps(deployed_template)
     deployed = {p["ParameterKey"]: p.get("ParameterValue", "") for p in (stack or {}).get("Parameters", [])}
-    differences = stack_differences(deployed_template, deployed, plan.template.text, desired)
+    differences = stack_differences(deployed_template, deployed, request.template_text, desired)
     if not differences:
-        out(f"no changes: stack {plan.stack_name} is up to date")
-        return _outputs(stack)
+        out(f"no changes: stack {name} is up to date")
+        return stack_outputs(stack)
     for difference in differences:
         out(f"  {difference}")
 
     change_set_type = "UPDATE" if stack else "CREATE"
-    name = f"wildrydes-{plan.package.sha256[:12]}-{int(time.time())}"
-    request: dict[str, Any] = {
-        "StackName": plan.stack_name, "ChangeSetName": name, "ChangeSetType": change_set_type,
-        "Parameters": plan.stack_parameters(), "Capabilities": CAPABILITIES,
+    change_set = request.change_set_name
+    call: dict[str, Any] = {
+        "StackName": name, "ChangeSetName": change_set, "ChangeSetType": change_set_type,
+        "Parameters": request.parameters, "Capabilities": CAPABILITIES,
     }
-    request.update(_template_argument(s3, plan, owner))
-    cfn.create_change_set(**request)
-    change_set = _wait_change_set(cfn, plan.stack_name, name, poll)
-    if change_set is None:
+    call.update(_template_argument(s3, request.template_text, artifact_bucket, owner))
+    cfn.create_change_set(**call)
+    described = _wait_change_set(cfn, name, change_set, poll)
+    if described is None:
         out("no changes")
-        return _outputs(stack)
-    out(f"change set {name} ({change_set_type}):")
-    for line in format_change_set(change_set.get("Changes", [])):
+        return stack_outputs(stack)
+    out(f"change set {change_set} ({change_set_type}):")
+    for line in format_change_set(described.get("Changes", [])):
         out(f"  {line}")
     if not execute:
-        out(f"change set {name} created and NOT executed; review it, then run: aws cloudformation "
-            f"execute-change-set --stack-name {plan.stack_name} --change-set-name {name}")
+        out(f"change set {change_set} created and NOT executed; review it, then run: aws cloudformation "
+            f"execute-change-set --stack-name {name} --change-set-name {change_set}")
         return {}
-    cfn.execute_change_set(StackName=plan.stack_name, ChangeSetName=name)
-    final = _wait_stack(cfn, plan.stack_name, poll)
+    cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
+    final = _wait_stack(cfn, name, poll)
     if final["StackStatus"] not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
-        reason = _first_failure(cfn, plan.stack_name)
-        raise DeployError(f"stack {plan.stack_name} ended in {final['StackStatus']}: {reason}")
-    out(f"stack {plan.stack_name}: {final['StackStatus']}")
-    return _outputs(final)
+        reason = _first_failure(cfn, name)
+        raise DeployError(f"stack {name} ended in {final['StackStatus']}: {reason}")
+    out(f"stack {name}: {final['StackStatus']}")
+    return stack_outputs(final)
 
 
 def _parameter_text(value: Any) -> str:
@@ -317,14 +349,13 @@ def _upload_package(s3: Any, plan: AwsPlan, out: Callable[[str], None], owner: s
     out(f"package uploaded to s3://{plan.artifact_bucket}/{key}")
 
 
-def _template_argument(s3: Any, plan: AwsPlan, owner: str) -> dict[str, str]:
-    body = plan.template.text
+def _template_argument(s3: Any, body: str, bucket: str, owner: str) -> dict[str, str]:
     if len(body.encode()) <= TEMPLATE_BODY_LIMIT:
         return {"TemplateBody": body}
     key = f"templates/wildrydes-{hashlib.sha256(body.encode()).hexdigest()}.yaml"
-    s3.put_object(Bucket=plan.artifact_bucket, Key=key, Body=body.encode(), ExpectedBucketOwner=owner)
+    s3.put_object(Bucket=bucket, Key=key, Body=body.encode(), ExpectedBucketOwner=owner)
     region = s3.meta.region_name
-    return {"TemplateURL": f"https://{plan.artifact_bucket}.s3.{region}.amazonaws.com/{key}"}
+    return {"TemplateURL": f"https://{bucket}.s3.{region}.amazonaws.com/{key}"}
 
 
 def _wait_change_set(cfn: Any, stack: str, name: str, poll: Callable[[float], None]) -> dict[str, Any] | None:
@@ -357,7 +388,3 @@ def _first_failure(cfn: Any, stack: str) -> str:
         if event.get("ResourceStatus", "").endswith("_FAILED"):
             return f"{event.get('LogicalResourceId')}: {event.get('ResourceStatusReason', '')}"
     return "see the stack events in the CloudFormation console"
-
-
-def _outputs(stack: dict[str, Any] | None) -> dict[str, str]:
-    return {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
