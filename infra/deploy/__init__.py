@@ -4,6 +4,8 @@
 - ``package``: the deterministic Lambda zip (only the handler modules and what they import);
 - ``local`` + ``resources``: the local deployer (idempotent, repairs an interrupted deploy);
 - ``aws``: package upload and stack create/update through change sets;
+- ``dagster`` + ``dagster_instance``: the Dagster stack (infra/dagster.yaml) from the main stack's outputs, and
+  the Dagster instance configuration rendered from its own outputs;
 - ``state``: the deployer's files, and the one reader of the stack outputs it writes.
 
 ``wildrydes deploy`` is ``infra/cli/deploy.py``.
