@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from infra.deploy import DeployError
 from infra.deploy.template import parse_parameter_overrides
@@ -21,7 +22,9 @@ def add_deploy_command(subparsers: argparse._SubParsersAction) -> None:
             "(which properties) / unchanged; deploying twice changes nothing and an interrupted deploy "
             "is completed by the next one. Outputs go to <data dir>/deploy/outputs.json. "
             "With --aws: package the Lambda code, upload it to the artifact bucket and create or update "
-            "the CloudFormation stack through a change set."
+            "the CloudFormation stack through a change set; with --with-dagster also the stack <stack>-dagster "
+            "(infra/dagster.yaml: Dagster on ECS Fargate with RDS PostgreSQL, docs/dagster-on-aws.md), its "
+            "parameters filled from the main stack's outputs."
         ),
     )
     deploy.add_argument("--aws", action="store_true",
@@ -36,6 +39,15 @@ def add_deploy_command(subparsers: argparse._SubParsersAction) -> None:
     deploy.add_argument("--no-execute", action="store_true",
                         help="--aws only: create and print the change set, but leave it for review instead of "
                              "executing it")
+    deploy.add_argument("--with-dagster", action="store_true",
+                        help="--aws only: also deploy infra/dagster.yaml as the stack <stack>-dagster (the Dagster "
+                             "webserver, daemon and runs on ECS Fargate, RDS PostgreSQL), after the main stack")
+    deploy.add_argument("--image-tag", default=None, metavar="TAG",
+                        help="--with-dagster only: the tag of the code location's image, pushed beforehand to the "
+                             "Dagster stack's ECR repository (default: the deployed tag)")
+    deploy.add_argument("--dagster-parameter", "-P", action="append", default=[], metavar="KEY=VALUE",
+                        help="--with-dagster only: override a parameter of infra/dagster.yaml (repeatable), "
+                             "e.g. -P RunMemory=4096")
     deploy.add_argument("--parameter", "-p", action="append", default=[], metavar="KEY=VALUE",
                         help="override a template parameter (repeatable), e.g. --parameter TumblingWindowInSeconds=5")
     deploy.add_argument("--stack-name", default="wildrydes", help="stack name (default wildrydes)")
@@ -53,6 +65,10 @@ def add_deploy_command(subparsers: argparse._SubParsersAction) -> None:
 
 def run_deploy(args: argparse.Namespace) -> int:
     overrides = parse_parameter_overrides(args.parameter)
+    if (args.image_tag or args.dagster_parameter) and not args.with_dagster:
+        raise DeployError("--image-tag and --dagster-parameter only apply with --with-dagster")
+    if args.with_dagster and not args.aws:
+        raise DeployError("--with-dagster only applies with --aws (locally, `wildrydes local up` runs Dagster)")
     if args.aws:
         return _deploy_aws(args, overrides)
     if args.artifact_bucket:
@@ -79,15 +95,25 @@ def _deploy_aws(args: argparse.Namespace, overrides: dict[str, str]) -> int:
             f"{endpoints[0]} is set ({os.environ[endpoints[0]]}): unset it to deploy to AWS with --aws"
         )
     from infra.deploy.aws import deploy_aws, plan_aws, render_dry_run, write_dry_run
+    from infra.deploy.dagster import plan_dagster, render_dagster_dry_run, write_dagster_dry_run
 
     bucket = args.artifact_bucket or os.environ.get("WILDRYDES_ARTIFACT_BUCKET")
     if args.no_execute and args.dry_run:
         raise DeployError("--no-execute creates a change set; --dry-run calls no AWS: use one or the other")
+    dagster_overrides = parse_parameter_overrides(args.dagster_parameter)
+    if args.with_dagster and not args.dry_run:  # a bad Dagster parameter fails before anything is deployed
+        plan_dagster(args.stack_name, None, overrides=dagster_overrides, image_tag=args.image_tag)
     if args.dry_run:
         plan = plan_aws(overrides, artifact_bucket=bucket, stack_name=args.stack_name)
+        dagster_plan = (plan_dagster(args.stack_name, None, overrides=dagster_overrides, image_tag=args.image_tag)
+                        if args.with_dagster else None)
         print(render_dry_run(plan), end="")
+        if dagster_plan is not None:
+            print(render_dagster_dry_run(dagster_plan), end="")
         if args.output_dir is not None:
-            for path in write_dry_run(plan, args.output_dir):
+            paths = write_dry_run(plan, args.output_dir)
+            paths += write_dagster_dry_run(dagster_plan, args.output_dir) if dagster_plan is not None else []
+            for path in paths:
                 print(f"# wrote {path}")
         return 0
     if args.output_dir is not None:
@@ -104,6 +130,8 @@ def _deploy_aws(args: argparse.Namespace, overrides: dict[str, str]) -> int:
             bucket = f"wildrydes-artifacts-{account}-{session.region_name}"
         plan = plan_aws(overrides, artifact_bucket=bucket, stack_name=args.stack_name)
         outputs = deploy_aws(plan, session, execute=not args.no_execute)
+        dagster_outputs = (_deploy_dagster(args, session, outputs, bucket, dagster_overrides)
+                           if args.with_dagster else {})
     except NoCredentialsError:
         raise DeployError("no AWS credentials: configure them (aws configure, AWS_PROFILE) and deploy again") from None
     except NoRegionError:
@@ -118,7 +146,30 @@ def _deploy_aws(args: argparse.Namespace, overrides: dict[str, str]) -> int:
     for key, value in sorted(outputs.items()):
         print(f"{key} = {value}")
     _write_map_config(args, outputs, session.region_name)
+    if dagster_outputs:
+        from infra.deploy.dagster import next_steps
+
+        for key, value in sorted(dagster_outputs.items()):
+            print(f"dagster: {key} = {value}")
+        for line in next_steps(dagster_outputs):
+            print(line)
     return 0
+
+
+def _deploy_dagster(args: argparse.Namespace, session: Any, main_outputs: dict[str, str], bucket: str,
+                    overrides: dict[str, str]) -> dict[str, str]:
+    """The Dagster stack after the main one; with --no-execute, planned from the main stack as deployed."""
+    from infra.deploy.aws import existing_stack, stack_outputs
+    from infra.deploy.dagster import deploy_dagster
+
+    if not main_outputs:  # --no-execute: the main stack's change set awaits review
+        main_outputs = stack_outputs(existing_stack(session.client("cloudformation"), args.stack_name))
+    if not main_outputs:
+        print("Dagster stack not planned: the main stack has no outputs yet (execute its change set, then deploy "
+              "again with --with-dagster)")
+        return {}
+    return deploy_dagster(args.stack_name, main_outputs, session, artifact_bucket=bucket, overrides=overrides,
+                          image_tag=args.image_tag, execute=not args.no_execute)
 
 
 def _write_map_config(args: argparse.Namespace, outputs: dict[str, str], region: str) -> None:
