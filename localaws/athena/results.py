@@ -49,7 +49,7 @@ def text_expression(position: int, duck_type: str, zone: str | None = None) -> s
         return None  # a type this engine does not know: rendered in Python
     ref = f"#{position}"
     name = parsed.name
-    if parsed.is_nested or name == "INTERVAL":
+    if parsed.is_nested or name in ("INTERVAL", "INTERVAL YEAR TO MONTH"):
         return None
     if name in ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP_S"):
         return f"__wr_timestamp_text({ref})"

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from localaws.athena import results, statements
+from localaws.athena import output_types, results, statements
 from localaws.athena.context import Connections, Handler, Outcome, QueryContext, Services
 from localaws.athena.ddl import Ddl
 from localaws.athena.errors import AthenaQueryError, at, from_duckdb
@@ -97,6 +97,7 @@ class Runner:
             sql = to_duckdb(resolved, ctx.database)
             relation = self.connections.relation(ctx, con, sql)
             names, duck_types = self.connections.names_and_types(relation)
+            duck_types = output_types.apply(duck_types, resolved.output_types)
             if isinstance(ast, exp.Values):
                 names = [f"_col{i}" for i in range(len(names))]
             started = ctx.mark("bind", started)

@@ -26,7 +26,7 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from localaws.athena import decimals, security, trino_functions, views, zones
+from localaws.athena import decimals, output_types, security, trino_functions, views, zones
 from localaws.athena.catalog import DEFAULT_CATALOG, Catalog, TableInfo
 from localaws.athena.errors import AthenaQueryError
 from localaws.athena.pruning import Condition, conditions_for
@@ -56,6 +56,7 @@ class Resolved:
     scans: list[ScanRequest]
     views: list[str] = field(default_factory=list)
     output_zones: list[str | None] = field(default_factory=list)  # set by to_duckdb: zones.apply
+    output_types: list[str | None] = field(default_factory=list)  # set by to_duckdb: output_types.declared
 
 
 class Resolver:
@@ -324,7 +325,8 @@ def _fix(node: exp.Expression, default_database: str) -> exp.Expression:
             return exp.Anonymous(this="map_from_entries", expressions=[listed])
     if isinstance(node, exp.ParseDatetime):
         pattern = joda_to_strftime(_literal_format(node.args.get("format"), "parse_datetime"), parsing=True)
-        return exp.Anonymous(this="strptime", expressions=[node.this, exp.Literal.string(pattern)])
+        parsed = exp.Anonymous(this="strptime", expressions=[node.this, exp.Literal.string(pattern)])
+        return exp.Cast(this=parsed, to=exp.DataType.build("TIMESTAMPTZ"))  # in the session zone, UTC
     if isinstance(node, exp.ApproxQuantile):
         if node.args.get("weight") is not None or node.args.get("accuracy") is not None:
             raise AthenaQueryError("NOT_SUPPORTED", "approx_percentile with weights or accuracy is not supported by "
@@ -383,6 +385,7 @@ def to_duckdb(resolved: Resolved, default_database: str, name_unnamed: bool = Tr
             decimals.mark_base_columns(typed)
         except Exception:  # sqlglot cannot qualify every query; DuckDB still binds it
             typed = ast
+    resolved.output_types = output_types.declared(typed)
     typed, resolved.output_zones, in_duckdb_terms = zones.apply(typed)
     fixed = _fix_tree(typed, default_database, in_duckdb_terms)
     if any(scan.pseudo for scan in resolved.scans):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from localaws.athena import java_regex, trino_lambdas
+from localaws.athena import java_regex, output_types, trino_lambdas
 from localaws.athena.errors import AthenaQueryError, at
 from localaws.athena.syntax import node_position
 from localaws.athena.trino_names import KNOWN_FUNCTIONS
@@ -173,6 +173,11 @@ def _java_replacement(text: str, names: dict[str, int]) -> str:
 
 def _cast(node: exp.Cast) -> exp.Expression | None:
     target, source = node.to.this, _type(node.this)
+    length = output_types.char_length(node)
+    if length is not None:  # char(n): the text cut or padded with spaces to n (DuckDB has no CHAR)
+        text = exp.Cast(this=node.this, to=exp.DataType.build("VARCHAR"))
+        return exp.Anonymous(this="rpad", expressions=[exp.Anonymous(this="left", expressions=[
+            text, exp.Literal.number(length)]), exp.Literal.number(length), exp.Literal.string(" ")])
     if target in _INTEGERS and source in _FLOATS:
         # Trino rounds a double half away from zero; DuckDB's CAST rounds half to even
         return exp.Cast(this=exp.Round(this=node.this), to=node.to) if isinstance(node, exp.Cast) else \

@@ -235,6 +235,8 @@ class DuckType:
             return "timestamp(3)"
         if self.name == "TIMESTAMP WITH TIME ZONE":
             return "timestamp(3) with time zone"
+        if self.name == "CHAR" and self.args:
+            return f"char({self.args[0]})"
         return self.athena()
 
     def hive(self) -> str:
@@ -267,6 +269,8 @@ class DuckType:
     def precision_scale(self) -> tuple[int, int]:
         if self.name == "DECIMAL":
             return self.args[0], self.args[1]
+        if self.name == "CHAR" and self.args:
+            return self.args[0], 0
         return _PRECISION.get(self.athena(), 0), 0
 
 
@@ -296,6 +300,8 @@ _DUCK_TO_ATHENA = {
     "TIMESTAMP_NS": "timestamp",
     "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
     "INTERVAL": "interval day to second",
+    "INTERVAL YEAR TO MONTH": "interval year to month",  # output_types.py's names
+    "CHAR": "char",
     "UUID": "uuid",
     "JSON": "json",
     "STRING": "string",  # not a DuckDB type: the Hive type of some DDL results (SHOW COLUMNS' field)
@@ -366,7 +372,7 @@ _PRECISION = {
 }
 
 _NAME = re.compile(r'\s*("(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_]*)')
-_MULTIWORD = ("TIMESTAMP WITH TIME ZONE", "TIME WITH TIME ZONE")
+_MULTIWORD = ("TIMESTAMP WITH TIME ZONE", "TIME WITH TIME ZONE", "INTERVAL YEAR TO MONTH")
 
 
 def _parse_duck(text: str) -> tuple[DuckType, str]:
@@ -415,6 +421,9 @@ def _parse_duck(text: str) -> tuple[DuckType, str]:
             inner, rest = rest.lstrip()[1:].split(")", 1)
             precision, scale = (int(x) for x in inner.split(","))
             base = DuckType("DECIMAL", args=(precision, scale))
+        elif name == "CHAR" and rest.lstrip().startswith("("):  # output_types.py's name of Trino's char(n)
+            inner, rest = rest.lstrip()[1:].split(")", 1)
+            base = DuckType("CHAR", args=(int(inner),))
         elif name == "ENUM" and rest.lstrip().startswith("("):
             depth, end = 0, 0
             body = rest.lstrip()

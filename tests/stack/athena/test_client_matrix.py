@@ -280,15 +280,15 @@ def test_timestamp_with_time_zone_and_time(client: Any, local_s3: None) -> None:
     sql = ("SELECT TIMESTAMP '2024-01-02 03:04:05.678 UTC' AS tz, TIME '01:02:03.456' AS t, "
            "TIMESTAMP '2024-01-02 03:04:05.678 America/New_York' AS ny, CAST('ab' AS char(4)) AS c")
     execution, rows = succeeded(client, sql)
-    # Known difference: DuckDB has no CHAR type; Athena renders char(4) as "ab  " typed char(4), the local
-    # engine as an unpadded varchar.
     assert rows[1] == ["2024-01-02 03:04:05.678 UTC", "01:02:03.456", "2024-01-02 03:04:05.678 America/New_York",
-                       "ab"]
+                       "ab  "]
     cursor = cursor_of("cursor")
     cursor.execute(sql)
     assert [d[1] for d in cursor.description] == ["timestamp with time zone", "time", "timestamp with time zone",
-                                                  "varchar"]
-    tz, t, ny, _ = cursor.fetchone()
+                                                  "char"]
+    assert cursor.description[3][4] == 4  # char(4)'s precision
+    tz, t, ny, c = cursor.fetchone()
+    assert c == "ab  "
     assert (tz.isoformat(), t.isoformat()) == ("2024-01-02T03:04:05.678000+00:00", "01:02:03.456000")
     assert ny.isoformat() == "2024-01-02T03:04:05.678000-05:00" and "America/New_York" in str(ny.tzinfo)
     frame = cursor_of("pandas").execute(sql).as_pandas()

@@ -158,12 +158,6 @@ UNSUPPORTED = {
 }
 
 KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
-    "interval '3' year + interval '5' month":
-        ('3-5', 'interval day to second',
-         "typed day to second: DuckDB has one interval type (the text is Trino's)"),
-    "interval '3' year - interval '5' month":
-        ('2-7', 'interval day to second',
-         "typed day to second: DuckDB has one interval type (the text is Trino's)"),
     "from_iso8601_timestamp_nanos('2020-05-11T11:15:05.123456789+01:00')":
         ('2020-05-11 11:15:05.123 +01:00', 'timestamp with time zone',
          'the instant is kept to milliseconds'),
@@ -173,8 +167,5 @@ KNOWN_DIFFERENCES: dict[str, tuple[str | None, str | None, str]] = {
     "from_unixtime_nanos(DECIMAL '-1234')":
         ('1969-12-31 23:59:59.999 UTC', 'timestamp with time zone',
          'timestamps are written to milliseconds'),
-    "parse_datetime('2022-10-20 05:10', 'yyyy-MM-dd HH:mm')":
-        ('2022-10-20 05:10:00.000', 'timestamp',
-         "typed timestamp without zone (test_select pins this); Trino's has the session zone"),
 }
 
