@@ -27,6 +27,7 @@ from localaws.athena.errors import AthenaQueryError, at
 from localaws.athena.kinds import NOT_ATHENA, TYPES, kind_of, strip_comments, words
 from localaws.athena.security import denied_function
 from localaws.athena.syntax import Tokenizer, tokens
+from localaws.athena.trino_names import check_written
 
 # sqlglot logs a warning for every statement it falls back to parsing as a Command.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -59,6 +60,10 @@ def _padded(sql: str, text: str) -> str:
     return re.sub(r"[^\n]", " ", sql[:start]) + text
 
 
+# the statements whose text calls functions (DDL's column lists are no calls)
+_CALLING = frozenset({"query", "ctas", "insert", "merge", "update", "delete", "unload", "create_view"})
+
+
 def parse(sql: str) -> Statement:
     stripped = strip_comments(sql)
     if not stripped:
@@ -84,6 +89,8 @@ def parse(sql: str) -> Statement:
         return statement
     statement.ast = parse_sql(text)
     _check_kind(statement)
+    if kind in _CALLING:
+        check_written(text, denied_function)
     return statement
 
 

@@ -1,8 +1,17 @@
 """The function names Athena engine v3 (Trino) knows, from Trino's list of functions, without the ones
 added to Trino after the release engine v3 follows. trino_functions.check_known refuses any other name a
-query calls (a DuckDB-only function, say) with Athena's FUNCTION_NOT_FOUND, before DuckDB could run it."""
+query calls (a DuckDB-only function, say) with Athena's FUNCTION_NOT_FOUND, before DuckDB could run it;
+``check_written`` does the same for a name sqlglot reads as one of its own typed functions (``array_length``,
+which its parser takes for ``cardinality``), which the parsed query no longer shows as written."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot.dialects.athena import Athena
+from sqlglot.tokens import TokenType
+
+from localaws.athena.errors import AthenaQueryError, at
 
 _NAMES = """
 abs acos all_match any_match any_value approx_distinct approx_most_frequent approx_percentile approx_set arbitrary
@@ -52,3 +61,26 @@ _SHADOWED = frozenset({"version", "to_timestamp", "to_date", "to_char"})
 _FORMS = frozenset({"all", "any", "some"})
 
 KNOWN_FUNCTIONS = (frozenset(_NAMES.split()) - _SHADOWED) | _FORMS
+
+# Trino syntax sqlglot's tokenizer reads as a name followed by "(" (and that is no function of Trino's list)
+_SYNTAX = frozenset({"cast", "try_cast", "extract", "grouping", "position", "substring", "trim", "normalize",
+                     "json_object", "json_array", "json_query", "json_value", "json_exists", "listagg", "coalesce",
+                     "nullif", "if", "try", "overlay"})
+# a name before "(" that names a table or a column list, not a function
+_NOT_A_CALL_AFTER = frozenset({TokenType.ALIAS, TokenType.INTO, TokenType.TABLE, TokenType.VIEW, TokenType.DOT,
+                               TokenType.EXISTS})
+_TYPED = frozenset(name.lower() for name in Athena.parser_class.FUNCTIONS) - KNOWN_FUNCTIONS - _SYNTAX
+
+
+def check_written(sql: str, denied: Callable[[str], bool] = lambda name: False) -> None:
+    """Refuse a call, as written in ``sql``, of a name Athena does not have but sqlglot parses as a function
+    (not one ``denied`` names: the security check refuses those with its own error)."""
+    tokens = Athena().tokenize(sql)
+    for index, token in enumerate(tokens[:-1]):
+        if token.token_type != TokenType.VAR or tokens[index + 1].token_type != TokenType.L_PAREN:
+            continue
+        name = token.text.lower()
+        if name in _TYPED and not denied(name) and (index == 0 or tokens[index - 1].token_type
+                                                     not in _NOT_A_CALL_AFTER):
+            column = token.col - len(token.text) + 1
+            raise AthenaQueryError("FUNCTION_NOT_FOUND", f"{at(token.line, column)}Function '{name}' not registered")
