@@ -12,7 +12,7 @@ MAP_SOURCES := $(shell find streaming/map/src streaming/map/static -type f) stre
 LINT_VENV := infra/lint/.venv
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: up test install lint bench clean help
+.PHONY: up test install lint bench clean help postgresql
 
 help:
 	@echo "make up      install what is missing, then run the whole platform locally (Ctrl-C stops it)"
@@ -23,7 +23,7 @@ help:
 up: install
 	$(VENV)/bin/wildrydes local up
 
-test: install $(CHROMIUM)
+test: install $(CHROMIUM) postgresql
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -53,6 +53,12 @@ $(NODE_MODULES): localaws/node/package.json localaws/node/package-lock.json
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "the browser tests need Chromium at $(CHROMIUM) (Debian: apt-get install chromium)"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# The Dagster-on-PostgreSQL rehearsal (`local up --dagster-storage postgres`) runs Debian's PostgreSQL server.
+postgresql:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		command -v apt-get >/dev/null || { echo "the tests need a PostgreSQL server (Debian: apt-get install postgresql)"; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
 # The live map's packages (esbuild, Leaflet, the AWS SDK) and its bundle, built from src/ and static/.
 $(MAP_MODULES): streaming/map/package.json streaming/map/package-lock.json $(NODE_MODULES)

@@ -21,9 +21,9 @@ from infra.deploy.state import outputs_environment, read_outputs
 from infra.errors import WildrydesError
 from localaws.errors import LocalError, endpoint_not_running
 from localaws.settings import DEFAULT_HOST, DEFAULT_PORT, LocalSettings, default_data_dir
-from localaws.supervisor import lifeline, preflight, services, status_report
+from localaws.supervisor import lifeline, postgres, preflight, services, status_report
 from localaws.supervisor.console import Snapshot, for_terminal
-from localaws.supervisor.dagster_home import prepare_home
+from localaws.supervisor.dagster_home import postgres_storage, prepare_home
 from localaws.supervisor.dagster_status import latest_runs
 from localaws.supervisor.logs import BACKUPS, MAX_BYTES, Entry
 from localaws.supervisor.processes import Member, ProcessRecord, alive, members
@@ -51,6 +51,12 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--unicorns", type=int, default=20, help="fleet size of the producer (default 20)")
     up.add_argument("--no-dagster", action="store_true", help="do not start the Dagster webserver and daemon")
     up.add_argument("--dagster-port", type=int, default=3000, help="port of the Dagster UI (default 3000)")
+    up.add_argument("--dagster-storage", choices=("sqlite", "postgres"), default="sqlite",
+                    help="where the Dagster instance keeps runs, events and schedules: sqlite (files in the data "
+                         "directory; the default) or postgres (a PostgreSQL server the platform runs in the data "
+                         "directory, as the AWS deployment's RDS: the rehearsal of production)")
+    up.add_argument("--postgres-port", type=int, default=postgres.DEFAULT_PORT,
+                    help=f"port of that PostgreSQL server, on 127.0.0.1 (default {postgres.DEFAULT_PORT})")
     up.add_argument("--history-hours", type=int, default=3,
                     help="on a fresh data directory, load this many past hours of the fleet's data so that "
                          "Dagster has complete hours to work on (default 3; 0 loads none)")
@@ -144,10 +150,18 @@ def _up(args: argparse.Namespace) -> int:
             supervisor.add(history)
         if dagster_url:
             preflight.check_port_free(DEFAULT_HOST, args.dagster_port, "--dagster-port")
-            home = prepare_home(settings.data_dir)
-            supervisor.add(services.dagster_webserver(env, home, args.dagster_port))
+            dagster_env, storage = env, None
+            if args.dagster_storage == "postgres":
+                preflight.check_port_free(DEFAULT_HOST, args.postgres_port, "--postgres-port")
+                server = postgres.prepare(settings.data_dir, args.postgres_port)
+                supervisor.add(server.component())
+                dagster_env = {**env, **server.env()}
+                os.environ.update(server.env())  # prepare_home opens the instance
+                storage = postgres_storage(server.port, postgres.DB_USER, postgres.DB_NAME, postgres.PASSWORD_ENV)
+            home = prepare_home(settings.data_dir, storage=storage)
+            supervisor.add(services.dagster_webserver(dagster_env, home, args.dagster_port))
             # The daemon's sensors start from the oldest archived hour they see: let the history land first.
-            _after(history, supervisor, lambda: supervisor.add(services.dagster_daemon(env, home)))
+            _after(history, supervisor, lambda: supervisor.add(services.dagster_daemon(dagster_env, home)))
         console.banner(_banner(settings, producing=None if args.no_producer else args.unicorns, map_url=map_url,
                                dagster_url=dagster_url, history_hours=args.history_hours if history else 0))
 

@@ -1,8 +1,9 @@
 """The Dagster instance of the local platform: ``DAGSTER_HOME`` under ``<data dir>/dagster``.
 
 ``prepare_home(data_dir)`` (called by `wildrydes local up` before it starts the webserver and the daemon)
-creates the directory with a ``dagster.yaml`` (SQLite storage in the directory, at most two runs at a
-time — a laptop-sized queue —, run monitoring and retries of crashed runs, no telemetry) and fixes the
+creates the directory with a ``dagster.yaml`` (SQLite storage in the directory, or PostgreSQL with
+``--dagster-storage postgres`` (postgres.py), at most two runs at a time — a laptop-sized queue —, run
+monitoring and retries of crashed runs, no telemetry) and fixes the
 platform's partition start date once, in ``start_date``; `local up` hands it to Dagster as
 ``WILDRYDES_START_DATE``, the variable the code location reads, so the partitions do not move from one
 start to the next. Existing files are kept.
@@ -35,6 +36,8 @@ run_retries:
 telemetry:
   enabled: false
 """
+STORAGE_BEGIN = "# BEGIN storage: written at every start by `wildrydes local up --dagster-storage`"
+STORAGE_END = "# END storage"
 START_DATE_FILE = "start_date"
 DAYS_BEFORE_FIRST_START = 1  # yesterday: the history loaded at the first start is inside the partitions
 
@@ -45,7 +48,25 @@ class DagsterHome:
     start_date: str  # YYYY-MM-DD, UTC
 
 
-def prepare_home(data_dir: Path, now: datetime | None = None) -> DagsterHome:
+def postgres_storage(port: int, username: str, db_name: str, password_env: str) -> str:
+    """The storage section of an instance on a PostgreSQL server on this machine (dagster-postgres), the
+    password read from the environment as on AWS."""
+    return (f"storage:\n  postgres:\n    postgres_db:\n      username: {username}\n      password:\n"
+            f"        env: {password_env}\n      hostname: 127.0.0.1\n      port: {port}\n      db_name: {db_name}\n")
+
+
+def with_storage(config: str, storage: str | None) -> str:
+    """``config`` with its managed storage section replaced by ``storage`` (None: none, SQLite in the home)."""
+    lines = config.splitlines(keepends=True)
+    if STORAGE_BEGIN + "\n" in lines and STORAGE_END + "\n" in lines:
+        begin, end = lines.index(STORAGE_BEGIN + "\n"), lines.index(STORAGE_END + "\n")
+        lines = lines[:begin] + lines[end + 1:]
+    kept = "".join(lines)
+    return kept if storage is None else f"{kept}{STORAGE_BEGIN}\n{storage}{STORAGE_END}\n"
+
+
+def prepare_home(data_dir: Path, now: datetime | None = None, storage: str | None = None) -> DagsterHome:
+    """``storage``: the instance's storage section (``postgres_storage``), None for SQLite in the home."""
     home = data_dir / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
@@ -54,6 +75,7 @@ def prepare_home(data_dir: Path, now: datetime | None = None) -> DagsterHome:
     elif "run_launcher:" not in config.read_text():  # written by an earlier version
         config.write_text(config.read_text() + "# Added by a later version (dead run workers are noticed):\n"
                           + RUN_LAUNCHER)
+    config.write_text(with_storage(config.read_text(), storage))
     seed_reexecution_cursors(home)
     start = home / START_DATE_FILE
     if not start.exists():

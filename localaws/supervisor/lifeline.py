@@ -29,7 +29,7 @@ from localaws.supervisor.logs import Entry
 from localaws.supervisor.processes import Member, ProcessRecord, members, stop_pids
 
 # Stopped in this order: what uses the endpoint, then the endpoint's servers, then the backends with state.
-SERVER_TIERS = {"gateway": 1, "athena": 1, "moto": 2, "kinesis": 2, "dynamodb": 2}
+SERVER_TIERS = {"gateway": 1, "athena": 1, "moto": 2, "kinesis": 2, "dynamodb": 2, "postgres": 2}
 TIERS = (0, 1, 2)
 GRACE_S = 5.0
 

@@ -56,6 +56,12 @@ class Component:
     # Batch work (the archive, history, Dagster runs) yields the CPU to the live path when the machine is
     # saturated: a positive niceness, inherited by its children (Lambda workers, dbt).
     nice: int = 0
+    # A server with no health URL is ready when it accepts connections on this port (or on its --port).
+    ready_port: int | None = None
+    # What the program is started through (e.g. ``unshare``), which execs it: the record keeps ``argv``.
+    launcher: tuple[str, ...] = ()
+    # How it is asked to stop (PostgreSQL's SIGTERM waits for its clients to leave; its SIGINT does not).
+    stop_signal: int = signal.SIGTERM
     process: subprocess.Popen[bytes] | None = None
     record: ProcessRecord | None = None  # how the run file identifies the process
     restarts: int = 0
@@ -297,7 +303,7 @@ class Supervisor:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **component.env,
                RUN_ID_VAR: self.run_id, COMPONENT_VAR: component.name, DATA_DIR_VAR: str(self.settings.data_dir)}
         nice = shutil.which("nice") if component.nice else None
-        argv = [nice, "-n", str(component.nice), *component.argv] if nice else component.argv
+        argv = [*([nice, "-n", str(component.nice)] if nice else []), *component.launcher, *component.argv]
         component.process = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, cwd=REPO_ROOT, start_new_session=True,
@@ -324,7 +330,10 @@ class Supervisor:
                 return True  # reported below
             if component.ready_url:
                 return http_ok(component.ready_url)
-            return "--port" not in component.argv or _listening(component)
+            port = component.ready_port
+            if port is None and "--port" in component.argv:
+                port = int(component.argv[component.argv.index("--port") + 1])
+            return port is None or _listening(port)
 
         if component.oneshot:
             return
@@ -383,7 +392,7 @@ class Supervisor:
                 continue
             # The whole process group (each component leads its own session): a Dagster daemon's run workers
             # and their dbt, the Lambda runtime's workers stop with it, not after the endpoint they talk to.
-            _signal_group(process, signal.SIGTERM)
+            _signal_group(process, component.stop_signal)
             try:
                 process.wait(STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
@@ -431,10 +440,9 @@ def _last_line(log: Path) -> str:
     return (entry.text if entry else lines[-1])[:200]
 
 
-def _listening(component: Component) -> bool:
+def _listening(port: int) -> bool:
     import socket
 
-    port = int(component.argv[component.argv.index("--port") + 1])
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -70,8 +70,10 @@ class DaemonKill:
 
 
 class Platform:
-    def __init__(self, stack: LocalStack, dagster_port: int) -> None:
+    def __init__(self, stack: LocalStack, dagster_port: int, storage: str, postgres_port: int) -> None:
         self.stack = stack
+        self.storage = storage
+        self.postgres_port = postgres_port
         self.url = f"http://127.0.0.1:{dagster_port}"
         self.port = dagster_port
         self.kill: DaemonKill | None = None
@@ -127,13 +129,18 @@ def kill_the_daemon_mid_run(platform: Platform) -> DaemonKill:
     return DaemonKill(run["runId"], found, daemon)
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The platform with each instance storage: SQLite files (the default) and the PostgreSQL server that
+    rehearses the AWS deployment's RDS (``--dagster-storage postgres``)."""
     port = free_port()
-    tmp = tmp_path_factory.mktemp("local-dagster")
+    tmp = tmp_path_factory.mktemp(f"local-dagster-{request.param}")
+    postgres_port = free_port()
+    storage = ["--dagster-storage", "postgres", "--postgres-port", str(postgres_port)] \
+        if request.param == "postgres" else []
     for stack in started_stack(tmp, ["--unicorns", str(UNICORNS), "--history-hours", str(HISTORY_HOURS),
-                                     "--dagster-port", str(port), "--no-map"]):
-        platform = Platform(stack, port)
+                                     "--dagster-port", str(port), "--no-map", *storage]):
+        platform = Platform(stack, port, request.param, postgres_port)
         platform.kill = kill_the_daemon_mid_run(platform)
         yield platform
 
@@ -193,6 +200,31 @@ def test_sensors_register_reconcile_and_model_every_hour_of_the_history(platform
         # Then the run-status sensor runs the hour's dbt models.
         platform.wait_for(f"the dbt models of {partition}", lambda p=partition: succeeded("dbt_hourly", p),
                           timeout=600)
+
+
+def test_runs_are_stored_where_the_storage_says(platform: Platform) -> None:
+    """With PostgreSQL every run the webserver lists is a row of the server's runs table (and no SQLite file
+    holds runs); with SQLite, the runs database is in DAGSTER_HOME."""
+    listed = {r["runId"] for r in platform.wait_for("a run", lambda: runs(platform), timeout=600)}
+    sqlite_runs = platform.stack.data_dir / "dagster" / "history" / "runs.db"
+    if platform.storage == "sqlite":
+        assert sqlite_runs.exists()
+        return
+    import psycopg2
+
+    from localaws.supervisor import postgres
+
+    password = (platform.stack.data_dir / postgres.PASSWORD_FILE).read_text().strip()
+    connection = psycopg2.connect(host="127.0.0.1", port=platform.postgres_port, user=postgres.DB_USER,
+                                  dbname=postgres.DB_NAME, password=password, connect_timeout=5)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT run_id FROM runs")
+            stored = {row[0] for row in cursor.fetchall()}
+    finally:
+        connection.close()
+    assert listed <= stored
+    assert not sqlite_runs.exists()
 
 
 def test_history_hours_end_before_the_current_hour(platform: Platform) -> None:
