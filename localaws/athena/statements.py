@@ -19,7 +19,7 @@ import sqlglot.dialects.athena
 import sqlglot.dialects.duckdb
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import TokenType
+from sqlglot.tokens import Token, TokenType
 
 from localaws.athena import commands
 from localaws.athena.decimals import typed_literals
@@ -69,7 +69,7 @@ def parse(sql: str) -> Statement:
     if not stripped:
         raise AthenaQueryError("SYNTAX_ERROR", f"{at(1, 1)}mismatched input '<EOF>'. Expecting: a statement")
     text = _padded(sql, stripped)
-    _reject_multiple_statements(text)
+    raw_tokens = _reject_multiple_statements(text)
     kind = kind_of(stripped)
     statement_type, substatement_type = TYPES.get(kind, ("DML", "SELECT"))
     statement = Statement(kind, statement_type, substatement_type, text)
@@ -90,7 +90,7 @@ def parse(sql: str) -> Statement:
     statement.ast = parse_sql(text)
     _check_kind(statement)
     if kind in _CALLING:
-        check_written(text, denied_function)
+        check_written(raw_tokens, denied_function)
     return statement
 
 
@@ -133,7 +133,8 @@ def _refuse_denied_calls(text: str) -> None:
                                    "runs SQL text or exposes engine settings")
 
 
-def _reject_multiple_statements(text: str) -> None:
+def _reject_multiple_statements(text: str) -> list[Token]:
+    """The statement's tokens, once it is known to be one statement."""
     try:
         raw = Tokenizer().tokenize(text)
     except TokenError as error:
@@ -142,6 +143,7 @@ def _reject_multiple_statements(text: str) -> None:
         if token.token_type == TokenType.SEMICOLON and index < len(raw) - 1:
             raise AthenaQueryError("SYNTAX_ERROR", f"{at(token.line, token.col)}Only one sql statement is allowed. "
                                                    "Got: " + text[:80])
+    return raw
 
 
 def _check_kind(statement: Statement) -> None:

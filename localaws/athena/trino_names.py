@@ -6,10 +6,10 @@ which its parser takes for ``cardinality``), which the parsed query no longer sh
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlglot.dialects.athena import Athena
-from sqlglot.tokens import TokenType
+from sqlglot.tokens import Token, TokenType
 
 from localaws.athena.errors import AthenaQueryError, at
 
@@ -72,10 +72,9 @@ _NOT_A_CALL_AFTER = frozenset({TokenType.ALIAS, TokenType.INTO, TokenType.TABLE,
 _TYPED = frozenset(name.lower() for name in Athena.parser_class.FUNCTIONS) - KNOWN_FUNCTIONS - _SYNTAX
 
 
-def check_written(sql: str, denied: Callable[[str], bool] = lambda name: False) -> None:
-    """Refuse a call, as written in ``sql``, of a name Athena does not have but sqlglot parses as a function
-    (not one ``denied`` names: the security check refuses those with its own error)."""
-    tokens = Athena().tokenize(sql)
+def check_written(tokens: Sequence[Token], denied: Callable[[str], bool] = lambda name: False) -> None:
+    """Refuse a call, as written (``tokens`` of the statement), of a name Athena does not have but sqlglot
+    parses as a function (not one ``denied`` names: the security check refuses those with its own error)."""
     for index, token in enumerate(tokens[:-1]):
         if token.token_type != TokenType.VAR or tokens[index + 1].token_type != TokenType.L_PAREN:
             continue

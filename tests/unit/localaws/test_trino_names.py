@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from localaws.athena.errors import AthenaQueryError
+from localaws.athena.syntax import tokens
 from localaws.athena.trino_names import check_written
 
 
@@ -16,7 +17,7 @@ from localaws.athena.trino_names import check_written
 ])
 def test_names_athena_lacks_are_refused_where_written(sql: str, name: str, where: str) -> None:
     with pytest.raises(AthenaQueryError) as raised:
-        check_written(sql)
+        check_written(tokens(sql))
     assert str(raised.value) == f"FUNCTION_NOT_FOUND: {where}: Function '{name}' not registered"
 
 
@@ -28,4 +29,4 @@ def test_names_athena_lacks_are_refused_where_written(sql: str, name: str, where
     "SELECT grouping(a), listagg(b, ',') WITHIN GROUP (ORDER BY b) FROM db.t GROUP BY a",
 ])
 def test_trino_syntax_and_table_names_are_not_calls(sql: str) -> None:
-    check_written(sql)
+    check_written(tokens(sql))
