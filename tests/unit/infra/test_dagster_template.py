@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +20,9 @@ from infra.deploy.dagster_instance import (
     RUN_TASK_DEFINITION_ENV,
 )
 from infra.deploy.template import Template, load_template
-from localaws.settings import REPO_ROOT
 from orchestration.defs.platform.stack import OUTPUTS, env_name
+from tests.support.template_lint import cfn_lint, checkov
 
-CHECKOV = REPO_ROOT / "infra" / "lint" / ".venv" / "bin" / "checkov"
 # Actions AWS authorizes on no resource: the only ones allowed on Resource "*".
 NO_RESOURCE_LEVEL = {
     "ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:ListTasks", "lambda:ListEventSourceMappings",
@@ -73,22 +70,13 @@ def container(template: Template, task_definition: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------- linters
 def test_cfn_lint_reports_nothing() -> None:
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), "--format", "parseable", str(DAGSTER_TEMPLATE_PATH)],
-                            capture_output=True, text=True, timeout=300)
+    result = cfn_lint(DAGSTER_TEMPLATE_PATH)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == ""
 
 
 def test_checkov_has_no_failed_checks_and_every_skip_has_a_reason() -> None:
-    if not CHECKOV.exists():
-        pytest.fail(f"checkov is not installed: run `uv sync --project infra/lint` (it creates {CHECKOV})")
-    result = subprocess.run(
-        [str(CHECKOV), "-f", str(DAGSTER_TEMPLATE_PATH), "--framework", "cloudformation", "--output", "json",
-         "--skip-download", "--compact"],
-        capture_output=True, text=True, timeout=600,
-    )
-    report = json.loads(result.stdout)
+    result, report = checkov(DAGSTER_TEMPLATE_PATH)
     results = report["results"]
     assert [(c["check_id"], c["resource"]) for c in results["failed_checks"]] == []
     assert result.returncode == 0, result.stderr[-2000:]

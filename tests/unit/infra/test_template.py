@@ -4,8 +4,6 @@ No endpoint needed."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +23,9 @@ from infra.deploy.template import (
     resolve_parameters,
 )
 from localaws.settings import REPO_ROOT
+from tests.support.template_lint import cfn_lint, checkov
 
 TEMPLATE = REPO_ROOT / "infra" / "template.yaml"
-CHECKOV = REPO_ROOT / "infra" / "lint" / ".venv" / "bin" / "checkov"
 
 
 @pytest.fixture(scope="module")
@@ -53,22 +51,13 @@ def get_att(logical_id: str, attribute: str = "Arn") -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------- linters
 def test_cfn_lint_reports_nothing() -> None:
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), "--format", "parseable", str(TEMPLATE)],
-                            capture_output=True, text=True, timeout=300)
+    result = cfn_lint(TEMPLATE)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == ""
 
 
 def test_checkov_has_no_failed_checks_and_every_skip_has_a_reason() -> None:
-    if not CHECKOV.exists():
-        pytest.fail(f"checkov is not installed: run `uv sync --project infra/lint` (it creates {CHECKOV})")
-    result = subprocess.run(
-        [str(CHECKOV), "-f", str(TEMPLATE), "--framework", "cloudformation", "--output", "json",
-         "--skip-download", "--compact"],
-        capture_output=True, text=True, timeout=600,
-    )
-    report = json.loads(result.stdout)
+    result, report = checkov(TEMPLATE)
     results = report["results"]
     failed = [(c["check_id"], c["resource"]) for c in results["failed_checks"]]
     assert failed == [], failed
