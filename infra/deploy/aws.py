@@ -164,10 +164,18 @@ def write_dry_run(plan: AwsPlan, directory: Path) -> list[Path]:
         Path(package.s3_key).name: package.zip_bytes,
         "manifest.json": (json.dumps(manifest, indent=2) + "\n").encode(),
     }
+    return write_files(directory, written)
+
+
+def write_files(directory: Path, files: Mapping[str, bytes | str]) -> list[Path]:
+    """Write each named content under ``directory``; returns the paths, in order."""
     paths = []
-    for name, content in written.items():
+    for name, content in files.items():
         path = directory / name
-        path.write_bytes(content)
+        if isinstance(content, str):
+            path.write_text(content)
+        else:
+            path.write_bytes(content)
         paths.append(path)
     return paths
 

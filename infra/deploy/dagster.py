@@ -28,27 +28,17 @@ from infra.deploy.aws import (
     apply_stack,
     existing_stack,
     stack_outputs,
+    write_files,
 )
 from infra.deploy.dagster_instance import INSTANCE_OUTPUTS, render_instance_yaml
 from infra.deploy.template import Template, load_template, resolve_parameters
+from orchestration.defs.platform.stack import OUTPUTS as CODE_LOCATION_OUTPUTS
 
 DAGSTER_TEMPLATE_PATH = REPO_ROOT / "infra" / "dagster.yaml"
 STACK_SUFFIX = "-dagster"
-# Parameters of the Dagster stack filled from the main stack's output of the same name.
-FROM_MAIN_STACK = (
-    "ArchiveBucketName",
-    "AthenaResultsBucketName",
-    "AthenaOutputLocation",
-    "AthenaWorkGroupName",
-    "GlueDatabaseName",
-    "RawTableName",
-    "SensorTableName",
-    "SourceStreamName",
-    "SummaryStreamName",
-    "ArchiveDeliveryStreamName",
-    "AggregatorFunctionName",
-    "AccessLogsBucketName",
-)
+# Parameters of the Dagster stack filled from the main stack's output of the same name: the names the code
+# location reads (its region is the Dagster stack's own), and the bucket for the access logs.
+FROM_MAIN_STACK = (*(name for name in CODE_LOCATION_OUTPUTS if name != "Region"), "AccessLogsBucketName")
 SET_BY_DEPLOY = ("MainStackName", "ImageTag", "InstanceConfig")
 START_DATE = "PartitionStartDate"  # set by the deploy, unless overridden
 # What a dry run validates in place of values only AWS knows, and what it shows instead.
@@ -194,12 +184,7 @@ def write_dagster_dry_run(plan: DagsterPlan, directory: Path) -> list[Path]:
         "parameters.json": json.dumps(plan.stack_parameters(), indent=2) + "\n",
         "dagster.yaml": plan.instance_yaml,
     }
-    paths = []
-    for name, content in written.items():
-        path = target / name
-        path.write_text(content)
-        paths.append(path)
-    return paths
+    return write_files(target, written)
 
 
 # ---------------------------------------------------------------------------------- deploy
