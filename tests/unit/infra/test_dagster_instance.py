@@ -4,7 +4,6 @@ starts from it (against moto's in-process ECS: no network, no Postgres)."""
 
 from __future__ import annotations
 
-import os
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ import yaml
 from dagster._config import process_config, resolve_to_config_type
 from dagster._core.instance.config import dagster_instance_config
 from dagster._serdes.config_class import ConfigurableClassData
-from moto import mock_aws
 
 from infra.deploy import DeployError
 from infra.deploy.dagster import DAGSTER_TEMPLATE_PATH
@@ -135,15 +133,8 @@ def test_a_broken_configuration_is_refused_by_the_same_check(tmp_path: Path) -> 
 
 
 @pytest.fixture
-def ecs(monkeypatch: pytest.MonkeyPatch) -> Any:
-    for key in list(os.environ):
-        if key.startswith("AWS_ENDPOINT_URL"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        yield boto3.client("ecs", region_name="us-east-1")
+def ecs(in_process_aws: None) -> Any:
+    return boto3.client("ecs", region_name="us-east-1")
 
 
 def launcher_from(text: str) -> Any:

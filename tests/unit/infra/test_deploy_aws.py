@@ -14,7 +14,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from infra.deploy import DeployError
 from infra.deploy.aws import (
@@ -226,17 +225,10 @@ def test_format_change_set() -> None:
 
 # ---------------------------------------------------------------------------------- create / update flow
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
-    for key in list(os.environ):
-        if key.startswith("AWS_ENDPOINT_URL"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        session = boto3.Session(region_name="us-east-1")
-        session.client("s3").create_bucket(Bucket="wildrydes-artifacts")
-        yield session
+def aws(in_process_aws: None) -> Any:
+    session = boto3.Session(region_name="us-east-1")
+    session.client("s3").create_bucket(Bucket="wildrydes-artifacts")
+    return session
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
