@@ -148,6 +148,7 @@ def _up(args: argparse.Namespace) -> int:
         if args.history_hours > 0 and not (settings.data_dir / services.HISTORY_MARKER).exists():
             history = services.history(settings, env, args.history_hours, args.unicorns)
             supervisor.add(history)
+        storage_line = None
         if dagster_url:
             preflight.check_port_free(DEFAULT_HOST, args.dagster_port, "--dagster-port")
             dagster_env, storage = env, None
@@ -158,12 +159,15 @@ def _up(args: argparse.Namespace) -> int:
                 dagster_env = {**env, **server.env()}
                 os.environ.update(server.env())  # prepare_home opens the instance
                 storage = postgres_storage(server.port, postgres.DB_USER, postgres.DB_NAME, postgres.PASSWORD_ENV)
+                storage_line = (f"PostgreSQL on 127.0.0.1:{server.port}, database {postgres.DB_NAME} "
+                                f"(log: {settings.data_dir / 'logs' / 'postgres.log'})")
             home = prepare_home(settings.data_dir, storage=storage)
             supervisor.add(services.dagster_webserver(dagster_env, home, args.dagster_port))
             # The daemon's sensors start from the oldest archived hour they see: let the history land first.
             _after(history, supervisor, lambda: supervisor.add(services.dagster_daemon(dagster_env, home)))
         console.banner(_banner(settings, producing=None if args.no_producer else args.unicorns, map_url=map_url,
-                               dagster_url=dagster_url, history_hours=args.history_hours if history else 0))
+                               dagster_url=dagster_url, history_hours=args.history_hours if history else 0,
+                               dagster_storage=storage_line))
 
     sqs = _sqs(settings.data_dir, settings.endpoint_url)
 
@@ -195,7 +199,7 @@ def _after(oneshot: Component | None, supervisor: Supervisor, then: Callable[[],
 
 
 def _banner(settings: LocalSettings, producing: int | None, map_url: str | None, dagster_url: str | None,
-            history_hours: int = 0) -> list[str]:
+            history_hours: int = 0, dagster_storage: str | None = None) -> list[str]:
     lines = [
         "",
         "Wild Rydes local platform is up",
@@ -203,6 +207,7 @@ def _banner(settings: LocalSettings, producing: int | None, map_url: str | None,
         f"  health           {settings.endpoint_url}/_wildrydes/health",
         *([f"  live map         {map_url}"] if map_url else []),
         *([f"  Dagster          {dagster_url}   (assets, partitions, runs, checks)"] if dagster_url else []),
+        *([f"  Dagster storage  {dagster_storage}"] if dagster_url and dagster_storage else []),
         *([f"  history          loading {history_hours} past hours of the fleet (log: "
            f"{settings.data_dir / 'logs' / 'history.log'}); the Dagster daemon starts when it is in"]
           if history_hours else []),

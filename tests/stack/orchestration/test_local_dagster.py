@@ -207,9 +207,11 @@ def test_runs_are_stored_where_the_storage_says(platform: Platform) -> None:
     holds runs); with SQLite, the runs database is in DAGSTER_HOME."""
     listed = {r["runId"] for r in platform.wait_for("a run", lambda: runs(platform), timeout=600)}
     sqlite_runs = platform.stack.data_dir / "dagster" / "history" / "runs.db"
+    banner = platform.stack.log_path.read_text(errors="replace")
     if platform.storage == "sqlite":
-        assert sqlite_runs.exists()
+        assert sqlite_runs.exists() and "Dagster storage" not in banner
         return
+    assert f"Dagster storage  PostgreSQL on 127.0.0.1:{platform.postgres_port}, database dagster" in banner
     import psycopg2
 
     from localaws.supervisor import postgres
