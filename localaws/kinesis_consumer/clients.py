@@ -10,6 +10,8 @@ import botocore.session
 from botocore.config import Config
 
 from localaws.iam.role_sessions import RoleSession, with_credentials
+from localaws.kinesis_consumer import fast_json
+from localaws.kinesis_consumer.records_parser import RecordsParserFactory
 
 
 def client_config() -> Config:
@@ -20,8 +22,11 @@ def kinesis_client(*, raw_data: bool = False, role: RoleSession | None = None) -
     """A Kinesis client that keeps each record's ApproximateArrivalTimestamp as the epoch seconds on the wire:
     botocore turning each into a datetime costs as much as the HTTP call. With ``raw_data`` a record's Data
     also stays the base64 text on the wire, for a consumer that hands it on as base64. With ``role`` it signs as
-    that role (the consumer's work is done with the role's permissions, as AWS's services do)."""
+    that role (the consumer's work is done with the role's permissions, as AWS's services do). GetRecords pages
+    are parsed with orjson unless ``WILDRYDES_FAST_JSON=0`` (records_parser.py)."""
     session = botocore.session.get_session()
+    if fast_json.enabled():
+        session.register_component("response_parser_factory", RecordsParserFactory(raw_data))
     defaults: dict[str, Callable[[Any], Any]] = {"timestamp_parser": lambda value: value}
     if raw_data:
         defaults["blob_parser"] = lambda value: value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import select
@@ -18,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from localaws.cloudwatch_logs import LogShipper, lambda_stream_name
 from localaws.iam.role_sessions import RoleCredentials, RoleSession
+from localaws.kinesis_consumer import fast_json
 from localaws.kinesis_consumer.clients import client
 from localaws.settings import REPO_ROOT
 from localaws.supervisor.processes import COMPONENT_VAR, RUN_ID_VAR
@@ -57,12 +59,13 @@ class FunctionInvoker:
         self.base_env = base_env
         self.credentials = credentials
         self.logs = logs
-        self._process: subprocess.Popen[str] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._process_key: str | None = None  # the access key the worker was started with
         self._shipper: LogShipper | None = None  # the worker's CloudWatch Logs stream
         self._lock = threading.Lock()  # one invocation at a time per worker
+        self._fast_json = fast_json.enabled()  # the hand-off's codec, the worker's too (its env is filtered)
 
-    def _spawn(self) -> subprocess.Popen[str]:
+    def _spawn(self) -> subprocess.Popen[bytes]:
         role_env = self._role_env()
         self._process_key = role_env.get("AWS_ACCESS_KEY_ID")
         env = {
@@ -76,9 +79,10 @@ class FunctionInvoker:
             "PYTHONUNBUFFERED": "1",
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", "localaws.lambda_runtime.worker", self.config.handler],
+            [sys.executable, "-m", "localaws.lambda_runtime.worker", self.config.handler,
+             "--codec", "orjson" if self._fast_json else "json"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE if self.logs else None,
-            text=True, env=env, cwd=REPO_ROOT,
+            env=env, cwd=REPO_ROOT,
         )
         self._shipper = self.logs() if self.logs is not None else None
         if self._shipper is not None:
@@ -120,11 +124,11 @@ class FunctionInvoker:
                             f"Memory Size: {self.config.memory_mb} MB")
             return invocation
 
-    def _run(self, process: subprocess.Popen[str], event: dict[str, Any], context: dict[str, Any],
+    def _run(self, process: subprocess.Popen[bytes], event: dict[str, Any], context: dict[str, Any],
              started: float) -> Invocation:
         assert process.stdin is not None and process.stdout is not None
         try:
-            process.stdin.write(json.dumps({"event": event, "context": context}) + "\n")
+            process.stdin.write(fast_json.dumps({"event": event, "context": context}, self._fast_json) + b"\n")
             process.stdin.flush()
         except BrokenPipeError:
             self._process = None
@@ -173,11 +177,11 @@ def function_logs(function_name: str, role: RoleSession) -> Callable[[], LogShip
     return lambda: LogShipper(lambda: client("logs", role), f"/aws/lambda/{function_name}", lambda_stream_name())
 
 
-def _relay_output(process: subprocess.Popen[str], shipper: LogShipper) -> None:
+def _relay_output(process: subprocess.Popen[bytes], shipper: LogShipper) -> None:
     """A worker's output line by line: to this runtime's own output (its log file) and to CloudWatch Logs."""
     assert process.stderr is not None
     try:
-        for line in process.stderr:
+        for line in io.TextIOWrapper(process.stderr, encoding="utf-8", errors="replace"):
             sys.stderr.write(line)
             shipper.add(line)
         sys.stderr.flush()

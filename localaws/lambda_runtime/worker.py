@@ -1,6 +1,7 @@
 """A Lambda worker process: imports one handler and invokes it for each event read from stdin.
 
-Protocol: one JSON line in ({"event", "context"}), one JSON line out ({"result"} or {"error"}). The
+Protocol: one JSON line in ({"event", "context"}), one JSON line out ({"result"} or {"error"}), UTF-8, written
+by orjson or, with ``--codec json``, the standard library (fast_json.py says where they differ). The
 handler's own prints go to stderr (the function's log), never into the protocol stream; its log records are
 formatted as AWS's Python runtime formats them (``[LEVEL]\t<UTC time>\t<request id>\t<message>``), at the
 level ``AWS_LAMBDA_LOG_LEVEL`` says (WARNING by default, as on AWS).
@@ -8,6 +9,7 @@ level ``AWS_LAMBDA_LOG_LEVEL`` says (WARNING by default, as on AWS).
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import logging
@@ -16,6 +18,8 @@ import sys
 import time
 import traceback
 from typing import Any
+
+from localaws.kinesis_consumer import fast_json
 
 
 class LambdaContext:
@@ -62,30 +66,40 @@ def configure_logging() -> RequestId:
 
 
 def main() -> int:
-    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    parser = argparse.ArgumentParser(prog="python -m localaws.lambda_runtime.worker")
+    parser.add_argument("handler", help="module.function")
+    parser.add_argument("--codec", choices=("orjson", "json"), default="orjson")
+    args = parser.parse_args()
+    fast = args.codec == "orjson"
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr
     stamp = configure_logging()
-    module_name, _, function_name = sys.argv[1].rpartition(".")
+
+    def reply(message: dict[str, Any]) -> None:
+        protocol.write(fast_json.dumps(message, fast) + b"\n")
+        protocol.flush()
+
+    module_name, _, function_name = args.handler.rpartition(".")
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
     except Exception as error:  # reported on every invoke, like AWS's Runtime.ImportModuleError
         handler = None
         import_error = {"errorType": "Runtime.ImportModuleError", "errorMessage": f"{type(error).__name__}: {error}"}
-    for line in sys.stdin:
+    for line in sys.stdin.buffer:
         request = json.loads(line)
         if handler is None:
-            protocol.write(json.dumps({"error": import_error}) + "\n")
+            reply({"error": import_error})
             continue
         stamp.current = request["context"]["aws_request_id"]
         try:
             result = handler(request["event"], LambdaContext(request["context"]))
-            protocol.write(json.dumps({"result": result}) + "\n")
+            reply({"result": result})
         except Exception as error:
-            protocol.write(json.dumps({"error": {
+            reply({"error": {
                 "errorType": type(error).__name__,
                 "errorMessage": str(error),
                 "stackTrace": traceback.format_exception(error)[-5:],
-            }}) + "\n")
+            }})
     return 0
 
 
