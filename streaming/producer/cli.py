@@ -11,9 +11,11 @@ import argparse
 import math
 import secrets
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from streaming.lambdas.timefmt import to_epoch_ms
@@ -50,6 +52,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "tick; default: the wall clock",
     )  # fmt: skip
     parser.add_argument("--in-flight", type=_positive_int, default=2, help="PutRecords calls in flight (default 2)")
+    parser.add_argument("--acks", type=Path, metavar="FILE",
+                        help="write 'shard id,sequence number' of every acknowledged record to FILE (CSV), to "
+                        "check delivery by identity")
     parser.add_argument("--quiet", action="store_true", help="no progress line even on a terminal")
     parser.add_argument("--report-every", type=_positive_float, metavar="SECONDS",
                         help="print a progress line every SECONDS even when not on a terminal (for logs)")
@@ -65,7 +70,8 @@ def run_produce(args: argparse.Namespace, out: TextIO | None = None, err: TextIO
                         line_every=args.report_every)
     start_ms = None if args.start_time is None else to_epoch_ms(args.start_time)
     status = 0
-    sender = KinesisSender(args.stream, lanes=args.in_flight)
+    sender = KinesisSender(args.stream, lanes=args.in_flight, collect_acks=args.acks is not None)
+    acks = AckFile(sender, args.acks) if args.acks is not None else None
     try:
         produce(fleet, sender, args.rate, args.duration, args.count, start_ms, progress)
         sender.flush()
@@ -86,6 +92,8 @@ def run_produce(args: argparse.Namespace, out: TextIO | None = None, err: TextIO
             sender.close()
         except SenderError:
             status = status or 1
+        if acks is not None:
+            acks.close()
     elapsed = max(time.monotonic() - progress.started, 1e-9)
     stats = sender.stats
     out.write(
@@ -134,6 +142,31 @@ def produce(
         tick += 1
         if tick % 16 == 0:
             progress.update(sender, time.monotonic())
+
+
+class AckFile(threading.Thread):
+    """Appends the sender's acknowledgements to a CSV file once a second, so they never pile up in memory."""
+
+    def __init__(self, sender: KinesisSender, path: Path) -> None:
+        super().__init__(daemon=True, name="acks")
+        self.sender = sender
+        self.file = path.open("w", encoding="ascii")
+        self.file.write("shard_id,sequence_number\n")
+        self.stopped = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        while not self.stopped.wait(1.0):
+            self._drain()
+
+    def _drain(self) -> None:
+        self.file.writelines(f"{ack.shard_id},{ack.sequence_number}\n" for ack in self.sender.take_acks())
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.join()
+        self._drain()
+        self.file.close()
 
 
 @dataclass

@@ -116,6 +116,12 @@ class KinesisSender:
         self._lanes = [_Lane(self, i, depth) for i in range(max(1, lanes))]
         self._closed = False
 
+    def take_acks(self) -> list[Delivered]:
+        """The acknowledgements collected (``collect_acks``) since the last call, in the order they came."""
+        with self._lock:
+            acks, self.acks = self.acks, []
+        return acks
+
     # ------------------------------------------------------------------------------------ producing
 
     def add(self, data: bytes, partition_key: str) -> None:
