@@ -29,7 +29,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from bench import RESULTS_DIR
-from bench.pipeline import ResourceSampler, component_pids
+from bench.pipeline_probes import ResourceSampler, component_pids
 from tests.support.stack import LocalStack, started_stack
 
 NAME = "soak"

@@ -156,9 +156,10 @@ class LocalStack:
         )
 
 
-def started_stack(tmp: Path, extra_args: list[str] | None = None) -> Iterator[LocalStack]:
+def started_stack(tmp: Path, extra_args: list[str] | None = None,
+                  extra_env: dict[str, str] | None = None) -> Iterator[LocalStack]:
     stack = LocalStack(data_dir=tmp / "data", port=free_port(), log_path=tmp / "stack.log",
-                       extra_args=extra_args or [])
+                       extra_args=extra_args or [], extra_env=extra_env or {})
     try:
         stack.start()
         yield stack
