@@ -1,12 +1,13 @@
-"""JSON encoding for the local runtime's hot path, the Lambda worker hand-off (events and replies of several MB):
-orjson, ~6× faster than ``json.dumps`` on them, with the standard library as the fallback for what orjson
-refuses (integers beyond 64 bits, lone surrogates). Decoding stays ``json.loads``: orjson reads it only ~1.2×
-faster and turns integers beyond 64 bits into floats. GetRecords pages are the exception (records_parser.py):
-their content is Kinesis's own.
+"""JSON encoding for the local runtime's hot paths (a Lambda worker's replies, up to several MB): orjson, ~6×
+faster than ``json.dumps``, with the standard library as the fallback for what orjson refuses (integers beyond
+64 bits, lone surrogates). Decoding stays ``json.loads``: orjson reads these payloads no faster, and turns
+integers beyond 64 bits into floats. GetRecords pages are the exception (records_parser.py): their content is
+Kinesis's own, and skipping botocore's shape walk is the gain there.
 
-``WILDRYDES_FAST_JSON=0`` switches every such path back to the standard library, so that a benchmark can run
-both side by side (``python -m bench pipeline --compare WILDRYDES_FAST_JSON=0,1``). Application code never
-uses this module: the handlers stay standard library + boto3.
+``WILDRYDES_FAST_JSON=0`` switches every fast path of the runtime back (this encoder, the GetRecords parser, the
+worker protocol's pickled requests), so that a benchmark can run both side by side
+(``python -m bench pipeline --compare WILDRYDES_FAST_JSON=0,1``). Application code never uses this module: the
+handlers stay standard library + boto3.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import select
 import subprocess
@@ -21,6 +20,7 @@ from localaws.cloudwatch_logs import LogShipper, lambda_stream_name
 from localaws.iam.role_sessions import RoleCredentials, RoleSession
 from localaws.kinesis_consumer import fast_json
 from localaws.kinesis_consumer.clients import client
+from localaws.lambda_runtime.protocol import decode_reply, write_request
 from localaws.settings import REPO_ROOT
 from localaws.supervisor.processes import COMPONENT_VAR, RUN_ID_VAR
 
@@ -63,7 +63,7 @@ class FunctionInvoker:
         self._process_key: str | None = None  # the access key the worker was started with
         self._shipper: LogShipper | None = None  # the worker's CloudWatch Logs stream
         self._lock = threading.Lock()  # one invocation at a time per worker
-        self._fast_json = fast_json.enabled()  # the hand-off's codec, the worker's too (its env is filtered)
+        self._fast_json = fast_json.enabled()  # protocol.py; the worker is told on argv (its env is filtered)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         role_env = self._role_env()
@@ -80,7 +80,7 @@ class FunctionInvoker:
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "localaws.lambda_runtime.worker", self.config.handler,
-             "--codec", "orjson" if self._fast_json else "json"],
+             "--codec", "fast" if self._fast_json else "json"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE if self.logs else None,
             env=env, cwd=REPO_ROOT,
         )
@@ -128,8 +128,7 @@ class FunctionInvoker:
              started: float) -> Invocation:
         assert process.stdin is not None and process.stdout is not None
         try:
-            process.stdin.write(fast_json.dumps({"event": event, "context": context}, self._fast_json) + b"\n")
-            process.stdin.flush()
+            write_request(process.stdin, {"event": event, "context": context}, self._fast_json)
         except BrokenPipeError:
             self._process = None
             return Invocation(False, error_type="Runtime.ExitError", error_message="worker exited")
@@ -144,7 +143,7 @@ class FunctionInvoker:
             self._kill()
             return Invocation(False, error_type="Runtime.ExitError", duration_ms=duration_ms,
                               error_message=f"worker exited with {process.poll()}")
-        reply = json.loads(line)
+        reply = decode_reply(line)
         if "error" in reply:
             return Invocation(False, error_type=reply["error"]["errorType"],
                               error_message=reply["error"]["errorMessage"], duration_ms=duration_ms)

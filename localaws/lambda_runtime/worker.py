@@ -1,7 +1,6 @@
 """A Lambda worker process: imports one handler and invokes it for each event read from stdin.
 
-Protocol: one JSON line in ({"event", "context"}), one JSON line out ({"result"} or {"error"}), UTF-8, written
-by orjson or, with ``--codec json``, the standard library (fast_json.py says where they differ). The
+Protocol (protocol.py): one request in ({"event", "context"}), one JSON line out ({"result"} or {"error"}). The
 handler's own prints go to stderr (the function's log), never into the protocol stream; its log records are
 formatted as AWS's Python runtime formats them (``[LEVEL]\t<UTC time>\t<request id>\t<message>``), at the
 level ``AWS_LAMBDA_LOG_LEVEL`` says (WARNING by default, as on AWS).
@@ -11,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import os
 import sys
@@ -19,7 +17,7 @@ import time
 import traceback
 from typing import Any
 
-from localaws.kinesis_consumer import fast_json
+from localaws.lambda_runtime.protocol import encode_reply, read_requests
 
 
 class LambdaContext:
@@ -68,15 +66,15 @@ def configure_logging() -> RequestId:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m localaws.lambda_runtime.worker")
     parser.add_argument("handler", help="module.function")
-    parser.add_argument("--codec", choices=("orjson", "json"), default="orjson")
+    parser.add_argument("--codec", choices=("fast", "json"), default="fast", help="protocol.py")
     args = parser.parse_args()
-    fast = args.codec == "orjson"
+    fast = args.codec == "fast"
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr
     stamp = configure_logging()
 
     def reply(message: dict[str, Any]) -> None:
-        protocol.write(fast_json.dumps(message, fast) + b"\n")
+        protocol.write(encode_reply(message, fast))
         protocol.flush()
 
     module_name, _, function_name = args.handler.rpartition(".")
@@ -85,8 +83,7 @@ def main() -> int:
     except Exception as error:  # reported on every invoke, like AWS's Runtime.ImportModuleError
         handler = None
         import_error = {"errorType": "Runtime.ImportModuleError", "errorMessage": f"{type(error).__name__}: {error}"}
-    for line in sys.stdin.buffer:
-        request = json.loads(line)
+    for request in read_requests(sys.stdin.buffer, fast):
         if handler is None:
             reply({"error": import_error})
             continue
