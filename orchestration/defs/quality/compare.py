@@ -74,17 +74,21 @@ def differing_fields(archive: Aggregate, dynamodb: Aggregate) -> tuple[str, ...]
 
 
 def reconcile(archive: Mapping[Key, Aggregate], dynamodb: Mapping[Key, Aggregate]) -> Reconciliation:
+    """Mismatches come sorted by key (only they are sorted: a clean hour has none)."""
     result = Reconciliation(archive_windows=len(archive), dynamodb_items=len(dynamodb))
-    for key in sorted(archive.keys() | dynamodb.keys()):
-        mine, theirs = archive.get(key), dynamodb.get(key)
+    found: list[tuple[Key, Mismatch]] = []
+    for key, mine in archive.items():
+        theirs = dynamodb.get(key)
         if theirs is None:
-            result.mismatches.append(Mismatch("missing", key[0], key[1], archive=dict(mine or {})))
-        elif mine is None:
-            result.mismatches.append(Mismatch("extra", key[0], key[1], dynamodb=dict(theirs)))
+            found.append((key, Mismatch("missing", key[0], key[1], archive=dict(mine))))
+            continue
+        fields = differing_fields(mine, theirs)
+        if fields:
+            found.append((key, Mismatch("differs", key[0], key[1], fields, dict(mine), dict(theirs))))
         else:
-            fields = differing_fields(mine, theirs)
-            if fields:
-                result.mismatches.append(Mismatch("differs", key[0], key[1], fields, dict(mine), dict(theirs)))
-            else:
-                result.matched += 1
+            result.matched += 1
+    found.extend((key, Mismatch("extra", key[0], key[1], dynamodb=dict(theirs)))
+                 for key, theirs in dynamodb.items() if key not in archive)
+    found.sort(key=lambda pair: pair[0])
+    result.mismatches = [mismatch for _, mismatch in found]
     return result

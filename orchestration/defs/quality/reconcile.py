@@ -11,7 +11,7 @@ from typing import Any
 from orchestration.defs.archive.partitions import dt_hour
 from orchestration.defs.platform.stack import StackNames
 from orchestration.defs.quality import sources
-from orchestration.defs.quality.compare import Reconciliation, reconcile
+from orchestration.defs.quality.compare import Aggregate, Key, Reconciliation, reconcile
 
 
 class ReconciliationError(RuntimeError):
@@ -40,21 +40,24 @@ def reconcile_hour(athena: Any, dynamodb: Any, s3: Any, names: StackNames, hour_
         timings[name] = time.monotonic() - started
         return value
 
-    # The aggregates query is the long pole: DynamoDB is read while it runs, for the unicorns the
-    # (quick) names query finds around the hour.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        aggregates = pool.submit(timed, "athena_aggregates_s", athena.query_rows,
-                                 sources.archive_sql(names.glue_database, names.raw_table, dt, hour, window_s), s3)
+    # DynamoDB is read, for the unicorns the (quick) names query finds around the hour, while the aggregates
+    # query runs and its rows are converted.
+    def archive_side() -> dict[Key, Aggregate]:
+        rows = timed("athena_aggregates_s", athena.query_rows,
+                     sources.archive_sql(names.glue_database, names.raw_table, dt, hour, window_s), s3)
+        return timed("archive_rows_s", sources.archive_aggregates, rows)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        aggregates = pool.submit(archive_side)
         around = timed("athena_names_s", athena.query_rows,
                        sources.names_sql(names.glue_database, names.raw_table, sources.neighbour_days(hour_start)),
                        s3)
         unicorns = {str(row["name"]) for row in around}
         items = timed("dynamodb_s", sources.dynamodb_items, dynamodb, names.sensor_table, unicorns, hour_start)
-        archive = sources.archive_aggregates(aggregates.result())
+        archive = aggregates.result()
     late = {name for name, _ in archive} - unicorns
     if late:  # in the hour but not in the names query's answer (a race with a late delivery): read them too
         items.update(sources.dynamodb_items(dynamodb, names.sensor_table, late, hour_start))
-    timings["archive_rows_s"] = time.monotonic() - started
     compared = time.monotonic()
     result = reconcile(archive, items)
     timings["compare_s"] = time.monotonic() - compared

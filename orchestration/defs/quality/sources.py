@@ -3,6 +3,7 @@ raw table's partition, and DynamoDB's items for the hour's windows."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,10 @@ QUERY_WORKERS = 16
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.000"
 
 
+@functools.lru_cache(maxsize=4096)
 def window_label(epoch_s: int) -> str:
+    """``YYYY-MM-DD HH:MM:SS.000`` (UTC), as DynamoDB's StatusTime. Cached: an hour has 60 windows, the archive
+    side 60,000 rows."""
     return datetime.fromtimestamp(epoch_s, UTC).strftime(TIME_FORMAT)
 
 
