@@ -20,7 +20,9 @@ from orchestration.defs.platform.resources import (
     StackResource,
 )
 from orchestration.defs.quality.compare import FIELDS
+from orchestration.defs.quality.dynamodb_client import reconciliation_client
 from orchestration.defs.quality.reconcile import HourReconciliation, reconcile_hour
+from orchestration.defs.quality.sources import QUERY_WORKERS
 
 FIRST_MISMATCHES = 20
 CHECK_NAME = "archive_matches_dynamodb"
@@ -68,7 +70,8 @@ def archive_matches_dynamodb(
     names = stack.names()
     hour_start = hourly_partitions.time_window_for_partition_key(context.partition_key).start.astimezone(UTC)
     window_s = completeness.aggregation_timing(lambda_.get_client(), names.aggregator_function).window_s
-    outcome = reconcile_hour(athena, dynamodb.get_client(), s3.get_client(), names, hour_start, window_s)
+    outcome = reconcile_hour(athena, reconciliation_client(dynamodb, QUERY_WORKERS), s3.get_client(), names,
+                             hour_start, window_s)
     result = outcome.result
     context.log.info(
         f"{hour_start:%Y-%m-%d %H}:00: {result.matched} matched, {result.count('missing')} missing in DynamoDB, "
