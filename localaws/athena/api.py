@@ -309,10 +309,12 @@ class AthenaApi:
         columns = record.columns or []
         text = None
         if record.result_rows:
+            text = self.executor.recent.get(record.id) if self.executor.recent is not None else None
             path = self.executor.results_dir / f"{record.id}.arrow"
-            if not path.exists():
+            if text is None and not path.exists():
                 raise _invalid(f"The results of query {record.id} are no longer available locally", "INVALID_INPUT")
-            text = ResultFile(path).read()
+            if text is None:
+                text = ResultFile(path).read()
         names = [str(c["Name"]) for c in columns]
         rows, next_offset = page(text, names, record.header_row, offset, max_results)
         response: dict[str, Any] = {

@@ -315,17 +315,26 @@ class Catalog:
     def partitions(self, table: TableInfo, expression: str | None = None) -> list[Partition]:
         return list(self.iter_partitions(table, expression))
 
+    def kept_partitions(self, table: TableInfo, expression: str | None = None) -> list[Partition] | None:
+        """The partitions last read with the stamp ``table`` was read with, if any (no request)."""
+        if table.stamp is None:
+            return None
+        key = (table.database, table.name, expression or "")
+        with self._partitions_lock:
+            cached = self._partitions.get(key)
+            if cached is None or cached[0] != table.stamp:
+                return None
+            self._partitions.move_to_end(key)
+            return list(cached[1])
+
     def planned_partitions(self, table: TableInfo, expression: str | None = None) -> list[Partition]:
         """The partitions a query reads. When Glue's stamp is the one ``table`` was read with (in this
         query) and the partitions were last read with that same stamp, Glue has not changed since they
         were read, and they are reused instead of read again (GetPartitions is a slow call)."""
+        kept = self.kept_partitions(table, expression)
+        if kept is not None:
+            return kept
         key = (table.database, table.name, expression or "")
-        if table.stamp is not None:
-            with self._partitions_lock:
-                cached = self._partitions.get(key)
-                if cached is not None and cached[0] == table.stamp:
-                    self._partitions.move_to_end(key)
-                    return list(cached[1])
         stamps: list[str | None] = []
         found = list(self.iter_partitions(table, expression, stamps))
         if stamps and stamps[0] is not None and all(s == stamps[0] for s in stamps):

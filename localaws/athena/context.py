@@ -14,6 +14,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -24,6 +25,7 @@ from localaws.athena import results
 from localaws.athena.catalog import Catalog, TableInfo
 from localaws.athena.duck import DuckDatabases
 from localaws.athena.errors import AthenaQueryError, from_duckdb
+from localaws.athena.freshness import Assumptions
 from localaws.athena.objects import ObjectStore, S3Object
 from localaws.athena.planning import ScanPlanner
 from localaws.athena.scans import ScanSql, empty_scan_sql
@@ -118,12 +120,25 @@ class Connections:
         self.services = services
         self.resolver = Resolver(services.catalog)
         self.planner = ScanPlanner(services.catalog, services.objects)
+        self._checks = ThreadPoolExecutor(8, thread_name_prefix="freshness")
+
+    def assumptions(self, probe: tuple[str, str]) -> Assumptions:
+        """Assumptions checked by reads in the background: Glue's stamp by GetTable of ``probe``
+        (database, table), a bucket's by HeadBucket."""
+        catalog, objects = self.services.catalog, self.services.objects
+
+        def glue_read() -> str | None:
+            table = catalog.get_table(*probe)
+            return table.stamp if table is not None else None
+
+        return Assumptions(self._checks.submit, glue_read, objects.bucket_stamp)
 
     @contextlib.contextmanager
     def connection(self, ctx: QueryContext, resolved: Resolved, read_data: bool = True, bind_only: bool = False,
-                   ) -> Iterator[duckdb.DuckDBPyConnection]:
+                   assume: Assumptions | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A locked-down DuckDB connection with the resolved query's scans registered (``bind_only``:
-        empty relations of the tables' types, for binding without reading data)."""
+        empty relations of the tables' types, for binding without reading data; ``assume``: see
+        ScanPlanner.plan)."""
         if bind_only:
             con = self.services.duck.acquire()
             try:
@@ -135,7 +150,7 @@ class Connections:
                 self.services.duck.release(con)
             return
         started = time.monotonic()
-        scans = self.planner.plan(resolved, ctx.check)
+        scans = self.planner.plan(resolved, ctx.check, assume)
         started = ctx.mark("plan", started)
         objects: list[S3Object] = [o for s in scans for o in s.objects]
         ctx.scanned += sum(o.size for o in objects) if read_data else 0

@@ -15,10 +15,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from localaws.athena import results
+from localaws.athena import results, switches
 from localaws.athena.context import Outcome, QueryContext, Services
 from localaws.athena.errors import AthenaQueryError
 from localaws.athena.objects import ObjectStore
+from localaws.athena.recent import RecentResults
 from localaws.athena.runner import Runner
 from localaws.athena.store import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, QueryRecord, QueryStore
 from localaws.athena.types import athena_column_info
@@ -34,6 +35,8 @@ class Executor:
         self.store = store
         self.services = services
         self.runner = Runner(services)
+        self.fast_paths = switches.fast_paths()
+        self.recent = RecentResults() if self.fast_paths else None
         self.results_dir = results_dir
         self.timeout_s = timeout_s
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="query")
@@ -48,11 +51,11 @@ class Executor:
         self._watchdog.start()
 
     def _warm(self, workers: int) -> None:
-        """Open every worker thread's DuckDB now rather than on its first query."""
+        """Open the workers' DuckDBs now rather than on their first queries."""
         barrier = threading.Barrier(workers)
 
         def open_database() -> None:
-            self.services.duck.database()
+            self.services.duck.open_spare()
             with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=30)
 
@@ -134,8 +137,8 @@ class Executor:
                 ran = time.time()
                 ctx.check()
                 location = self._write_results(record, ctx, outcome)
-                phases = " ".join(f"{k} {v:.3f}" for k, v in ctx.timings.items())
-                log.info("query %s %s: ran in %.3fs (%s), results written in %.3fs (%d rows)", record.id,
+                phases = " ".join(f"{k} {v:.4f}" for k, v in ctx.timings.items())
+                log.info("query %s %s: ran in %.4fs (%s), results written in %.4fs (%d rows)", record.id,
                          outcome.substatement_type, ran - started, phases, time.time() - ran,
                          outcome.text.num_rows if outcome.text is not None else 0)
             except AthenaQueryError as error:
@@ -209,6 +212,8 @@ class Executor:
         finally:
             for upload in uploads:
                 upload.result()
+        if self.recent is not None and text is not None and text.num_rows:
+            self.recent.put(record.id, text)
         if outcome.manifest is not None:
             manifest = f"{ctx.output_location}{record.id}-manifest.csv"
             self.objects.put(manifest, "".join(f"{url}\n" for url in outcome.manifest).encode(), "text/csv")

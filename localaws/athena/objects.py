@@ -11,6 +11,7 @@ running query uses are pinned and never evicted under it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import logging
@@ -30,6 +31,7 @@ from botocore.exceptions import ClientError
 
 from localaws.athena.catalog import mutation_stamp
 from localaws.athena.errors import AthenaQueryError
+from localaws.athena.freshness import Assumptions
 
 log = logging.getLogger("wildrydes.athena.objects")
 
@@ -105,12 +107,21 @@ class ObjectStore:
         except ClientError:
             return None
 
-    def planned_list(self, url: str) -> list[S3Object]:
+    def has_listing(self, url: str) -> bool:
+        """Whether a listing of ``url`` is kept (see planned_list)."""
+        with self._listings_lock:
+            return url in self._listings
+
+    def planned_list(self, url: str, assume: Assumptions | None = None) -> list[S3Object]:
         """The objects under a location a query reads (recursively). A listing is reused while the
         bucket's mutation stamp is the one it was listed with, i.e. while no object of the bucket has
-        been written or deleted since; the stamp costs one HeadBucket instead of a listing."""
+        been written or deleted since; the stamp costs one HeadBucket instead of a listing. With
+        ``assume`` that HeadBucket runs in the background while the query does (freshness.py)."""
         with self._listings_lock:
             cached = self._listings.get(url)
+        if cached is not None and assume is not None:
+            assume.bucket(parse_s3_url(folder(url))[0], cached[0])
+            return list(cached[1])
         if cached is not None and self.bucket_stamp(parse_s3_url(folder(url))[0]) == cached[0]:
             with self._listings_lock:
                 if url in self._listings:
@@ -154,10 +165,12 @@ class ObjectStore:
             raise AthenaQueryError("S3_ERROR", f"Listing {url} failed: {error}") from None
         return objects
 
-    def list_many(self, urls: list[str], planned: bool = False) -> dict[str, list[S3Object]]:
+    def list_many(self, urls: list[str], planned: bool = False,
+                  assume: Assumptions | None = None) -> dict[str, list[S3Object]]:
         """List several locations in parallel (``planned``: for a query, see planned_list)."""
         unique = list(dict.fromkeys(urls))
-        lister = self.planned_list if planned else self.list
+        lister: Callable[[str], list[S3Object]] = (
+            functools.partial(self.planned_list, assume=assume) if planned else self.list)
         if len(unique) == 1:
             return {unique[0]: lister(unique[0])}
         return dict(zip(unique, self._pool.map(lister, unique), strict=True))

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from localaws.athena import pruning
 from localaws.athena.catalog import Catalog, Partition
 from localaws.athena.errors import AthenaQueryError
+from localaws.athena.freshness import Assumptions
 from localaws.athena.objects import ObjectStore, S3Object, folder
 from localaws.athena.scans import FileGroup, TableScan
 from localaws.athena.transpile import Resolved
 
 WIDE_SCAN_PARTITIONS = 4
+T = TypeVar("T")
 
 
 def group_location(table: Any, group: FileGroup) -> str:
@@ -30,6 +32,12 @@ def group_location(table: Any, group: FileGroup) -> str:
     if table.is_iceberg:
         return folder(table.location) + "data/"
     return folder(table.location)
+
+
+def _now(value: T) -> Future[T]:
+    future: Future[T] = Future()
+    future.set_result(value)
+    return future
 
 
 class ScanPlanner:
@@ -46,9 +54,18 @@ class ScanPlanner:
         found = self.catalog.planned_partitions(table, expression)
         return pruning.prune(found, table.partition_keys, conditions)
 
-    def plan(self, resolved: Resolved, check: Callable[[], None]) -> list[TableScan]:
+    def _partitions(self, table: Any, conditions: list[pruning.Condition]) -> Future[list[Partition]]:
+        """partitions_for in the background, or at once when Glue's partitions are kept (no request)."""
+        if not pruning.projection_enabled(table):
+            kept = self.catalog.kept_partitions(table, pruning.glue_expression(conditions, table.partition_keys))
+            if kept is not None:
+                return _now(pruning.prune(kept, table.partition_keys, conditions))
+        return self._pool.submit(self.partitions_for, table, conditions)
+
+    def plan(self, resolved: Resolved, check: Callable[[], None], assume: Assumptions | None = None,
+             ) -> list[TableScan]:
         """The objects each of the query's table references reads (``check`` raises once the query is
-        cancelled)."""
+        cancelled; with ``assume``, listings kept from earlier queries are checked in the background)."""
         objects = self.objects
         partitions: dict[int, Future[list[Partition]]] = {}
         speculative: dict[str, Future[list[S3Object]]] = {}
@@ -58,11 +75,13 @@ class ScanPlanner:
             if not table.location and not table.partition_keys:
                 raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Table {table.qualified} has no location")
             if table.partition_keys and not table.is_iceberg:
-                partitions[index] = self._pool.submit(self.partitions_for, table, request.conditions)
+                partitions[index] = self._partitions(table, request.conditions)
                 if not request.conditions and table.location and not pruning.projection_enabled(table):
                     root = folder(table.location)
                     if root not in speculative:
-                        speculative[root] = self._pool.submit(objects.planned_list, root)
+                        speculative[root] = (_now(objects.planned_list(root, assume))
+                                             if assume is not None and objects.has_listing(root)
+                                             else self._pool.submit(objects.planned_list, root, assume))
         scans: list[TableScan] = []
         for index, request in enumerate(resolved.scans):
             if index in partitions:
@@ -83,7 +102,7 @@ class ScanPlanner:
                     locations.append(root)
             else:
                 locations += own
-        listed = objects.list_many(locations, planned=True) if locations else {}
+        listed = objects.list_many(locations, planned=True, assume=assume) if locations else {}
         for root, future in speculative.items():
             listed[root] = future.result()
         for index, scan in enumerate(scans):

@@ -8,19 +8,24 @@ DELETE / OPTIMIZE / VACUUM to writes.py.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 
 import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from localaws.athena import output_types, results, statements
+from localaws.athena import output_types, prepared, results, statements, switches
 from localaws.athena.context import Connections, Handler, Outcome, QueryContext, Services
 from localaws.athena.ddl import Ddl
 from localaws.athena.errors import AthenaQueryError, at, from_duckdb
+from localaws.athena.freshness import Assumptions
 from localaws.athena.statements import Statement
-from localaws.athena.transpile import to_duckdb
+from localaws.athena.transpile import Resolved, to_duckdb
 from localaws.athena.writes import Writes
+
+log = logging.getLogger("wildrydes.athena.runner")
 
 
 def substitute_parameters(ast: exp.Expression, parameters: list[str], where: str = "") -> exp.Expression:
@@ -58,9 +63,22 @@ class Runner:
         self.connections = Connections(services)
         self.ddl = Ddl(self.connections)
         self.writes = Writes(self.connections)
+        self.prepared = prepared.PreparedQueries() if switches.fast_paths() else None
 
     def run(self, ctx: QueryContext) -> Outcome:
         started = time.monotonic()
+        query_key = prepared.key(ctx.sql, ctx.parameters, ctx.database)
+        known = self.prepared.get(query_key) if self.prepared is not None else None
+        if known is not None:
+            ctx.planning_ms = int((time.monotonic() - started) * 1000)
+            ctx.mark("parse", started)
+            outcome = self.select_prepared(ctx, known)
+            if outcome is not None:
+                return outcome
+            log.info("query %s: Glue or S3 changed since it was prepared; planned again", ctx.query_id)
+            if self.prepared is not None:
+                self.prepared.drop(query_key)
+            started = time.monotonic()
         statement = statements.parse(ctx.sql)
         target = parameterized(statement)
         if target is not None and target.ast is not None:
@@ -69,6 +87,7 @@ class Runner:
         elif ctx.parameters:
             raise AthenaQueryError("NOT_SUPPORTED", "ExecutionParameters are only supported for queries and DML")
         ctx.planning_ms = int((time.monotonic() - started) * 1000)
+        ctx.mark("parse", started)
         outcome = self.dispatch(ctx, statement)
         outcome.scanned = ctx.scanned
         outcome.planning_ms = ctx.planning_ms
@@ -91,21 +110,59 @@ class Runner:
     def select(self, ctx: QueryContext, ast: exp.Expression, statement: Statement) -> Outcome:
         started = time.monotonic()
         resolved = self.connections.resolver.resolve(ast, ctx.database)
-        started = ctx.mark("resolve", started)
-        with self.connections.connection(ctx, resolved) as con:
+        ctx.mark("resolve", started)
+        values = isinstance(ast, exp.Values)
+        outcome, sql = self._select(ctx, resolved, lambda: to_duckdb(resolved, ctx.database), values,
+                                    (statement.statement_type, statement.substatement_type))
+        stamp = prepared.glue_stamp(resolved)
+        if self.prepared is not None and stamp is not None and resolved.scans:
+            probe = resolved.scans[0].table
+            self.prepared.put(prepared.key(ctx.sql, ctx.parameters, ctx.database), prepared.PreparedQuery(
+                stamp, (probe.database, probe.name), statement.statement_type, statement.substatement_type,
+                resolved, sql, values))
+        return outcome
+
+    def select_prepared(self, ctx: QueryContext, known: prepared.PreparedQuery) -> Outcome | None:
+        """The query as prepared before, assuming Glue and the buckets it reads are as they were (checked
+        while it runs); None when they are not: what it did is undone, to be planned again."""
+        assume = self.connections.assumptions(known.probe)
+        assume.glue(known.stamp)
+        try:
+            outcome, _ = self._select(ctx, known.resolved, lambda: known.sql, known.values,
+                                      (known.statement_type, known.substatement_type), assume)
+        except AthenaQueryError:
+            if assume.hold():
+                raise
+            outcome = None
+        started = time.monotonic()
+        if outcome is not None and assume.hold():
+            ctx.mark("verify", started)
+            outcome.scanned = ctx.scanned
+            outcome.planning_ms = ctx.planning_ms
+            return outcome
+        upload, ctx.csv_upload = ctx.csv_upload, None
+        if upload is not None:
+            upload.abort()
+        ctx.scanned = 0
+        return None
+
+    def _select(self, ctx: QueryContext, resolved: Resolved, transpile: Callable[[], str], values: bool,
+                types: tuple[str, str], assume: Assumptions | None = None) -> tuple[Outcome, str]:
+        with self.connections.connection(ctx, resolved, assume=assume) as con:
             started = time.monotonic()
-            sql = to_duckdb(resolved, ctx.database)
+            sql = transpile()
             relation = self.connections.relation(ctx, con, sql)
             names, duck_types = self.connections.names_and_types(relation)
             duck_types = output_types.apply(duck_types, resolved.output_types)
-            if isinstance(ast, exp.Values):
+            if values:
                 names = [f"_col{i}" for i in range(len(names))]
             started = ctx.mark("bind", started)
+            if assume is not None:
+                assume.start()
             text = self.execute_text(ctx, con, sql, names, duck_types, relation, upload=True,
                                      column_zones=resolved.output_zones)
             ctx.mark("execute", started)
-        return Outcome(statement.statement_type, statement.substatement_type, names, duck_types, text,
-                       header_row=True, kind="csv")
+        return Outcome(*types, names, duck_types, text, header_row=True, kind="csv"), sql
 
     def execute_text(self, ctx: QueryContext, con: duckdb.DuckDBPyConnection, sql: str, names: list[str],
                      duck_types: list[str], relation: duckdb.DuckDBPyRelation | None = None,

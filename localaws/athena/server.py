@@ -13,13 +13,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import orjson
 from aiohttp import web
 
+from localaws.athena import switches
 from localaws.athena.api import LOOP_HEADER, AthenaApi
 from localaws.athena.errors import RequestError
 
 log = logging.getLogger("wildrydes.athena.server")
 CONTENT_TYPE = "application/x-amz-json-1.1"
+FAST_JSON = switches.fast_paths()
 
 
 def _default(value: Any) -> Any:
@@ -32,11 +35,21 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+def encode(payload: dict[str, Any]) -> bytes:
+    """The JSON of a response: orjson's (~10x faster on a page of results; the same values) unless the fast
+    paths are off; json's for what orjson refuses (e.g. integers beyond 64 bits)."""
+    if FAST_JSON:
+        try:
+            return orjson.dumps(payload, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        except (orjson.JSONEncodeError, TypeError):
+            pass
+    return json.dumps(payload, default=_default).encode()
+
+
 def _json_response(status: int, payload: dict[str, Any], extra: dict[str, str] | None = None) -> web.Response:
     request_id = str(uuid.uuid4())
     headers = {"x-amzn-RequestId": request_id, **(extra or {})}
-    return web.Response(status=status, body=json.dumps(payload, default=_default).encode(),
-                        content_type=CONTENT_TYPE, headers=headers)
+    return web.Response(status=status, body=encode(payload), content_type=CONTENT_TYPE, headers=headers)
 
 
 def error_response(error: RequestError) -> web.Response:

@@ -57,6 +57,7 @@ class Resolved:
     views: list[str] = field(default_factory=list)
     output_zones: list[str | None] = field(default_factory=list)  # set by to_duckdb: zones.apply
     output_types: list[str | None] = field(default_factory=list)  # set by to_duckdb: output_types.declared
+    stamps: list[str | None] = field(default_factory=list)  # Glue's stamp of each table and view read
 
 
 class Resolver:
@@ -86,6 +87,7 @@ class Resolver:
             name = table_name(table)
             database, relation = name.resolve(default_database)
             info = self.catalog.require_table(database, relation, name.position)
+            result.stamps.append(info.stamp)
             alias_node = table.args.get("alias")
             alias = alias_node.name if alias_node is not None and alias_node.name else relation
             if info.is_view:

@@ -159,6 +159,41 @@ def test_unpartitioned_tables_see_objects_that_change_between_queries(athena: At
     assert _api(client, "cache_flat") == _expected([one])
 
 
+def test_a_query_run_again_sees_its_table_changed_in_glue(athena: AthenaStack, client: Any, tmp_path: Path) -> None:
+    """The engine keeps a query as prepared (its tables, its DuckDB SQL) and runs it again on them while
+    it checks Glue: a table changed in between, by anyone, is read again."""
+    s3, glue = athena.client("s3"), athena.client("glue")
+    s3.upload_file(str(_parquet(tmp_path / "p", 90, 0.9)), ARCHIVE_BUCKET, "cache-schema/one.parquet")
+    succeeded(client, f"CREATE EXTERNAL TABLE cache_schema (name string) STORED AS PARQUET "
+                      f"LOCATION 's3://{ARCHIVE_BUCKET}/cache-schema/'")
+    query = "SELECT * FROM cache_schema ORDER BY name LIMIT 1"
+    assert succeeded(client, query)[1][0] == ["name"]
+    assert succeeded(client, query)[1][0] == ["name"]
+    table = glue.get_table(DatabaseName=DATABASE, Name="cache_schema")["Table"]
+    descriptor = dict(table["StorageDescriptor"], Columns=[{"Name": "name", "Type": "string"},
+                                                           {"Name": "healthpoints", "Type": "int"}])
+    glue.update_table(DatabaseName=DATABASE, TableInput={"Name": "cache_schema", "TableType": "EXTERNAL_TABLE",
+                                                         "StorageDescriptor": descriptor})
+    assert succeeded(client, query)[1][0] == ["name", "healthpoints"]
+    glue.delete_table(DatabaseName=DATABASE, Name="cache_schema")
+    execution = run_query(client, query)
+    assert execution["Status"]["State"] == "FAILED"
+    assert "TABLE_NOT_FOUND" in execution["Status"]["StateChangeReason"]
+
+
+def test_a_query_run_again_with_other_parameters_uses_them(athena: AthenaStack, client: Any,
+                                                           tmp_path: Path) -> None:
+    athena.client("s3").upload_file(str(_parquet(tmp_path / "p", 60, 0.95)), ARCHIVE_BUCKET,
+                                    "cache-params/one.parquet")
+    succeeded(client, f"CREATE EXTERNAL TABLE cache_params (name string, healthpoints int) STORED AS PARQUET "
+                      f"LOCATION 's3://{ARCHIVE_BUCKET}/cache-params/'")
+    query = "SELECT count(*) FROM cache_params WHERE healthpoints > ?"
+    _, high = succeeded(client, query, ExecutionParameters=["1000"])
+    _, low = succeeded(client, query, ExecutionParameters=["0"])
+    assert high[1] == ["0"] and int(low[1][0] or 0) > 0
+    assert succeeded(client, query, ExecutionParameters=["1000"])[1] == high
+
+
 def test_large_objects_read_in_ranges_are_always_the_current_body(athena: AthenaStack) -> None:
     s3 = athena.client("s3")
     first = bytes(range(256)) * (12 * 1024)  # 3 MiB: above the moto host's body cache threshold
@@ -249,4 +284,6 @@ def test_a_large_result_that_fails_midway_leaves_no_object(athena: AthenaStack, 
     assert _stamp(s3.head_bucket(Bucket=bucket)) != before  # parts were written, then the upload aborted
     with pytest.raises(s3.exceptions.NoSuchKey):
         s3.get_object(Bucket=bucket, Key=key)
+    with pytest.raises(s3.exceptions.NoSuchKey):  # nor its .metadata
+        s3.get_object(Bucket=bucket, Key=f"{key}.metadata")
     assert not [u for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) if u["Key"] == key]
