@@ -9,10 +9,15 @@
    DataFrame through pyathena's PandasCursor (CSV result read from S3) and through its UNLOAD mode
    (Parquet). Goal: <= 3 s. Needs pandas (``uv run --with pandas python bench/athena.py``).
 
+The aggregate runs against the stack's endpoint (the headline), the same engine directly, and a second
+engine started with ``WILDRYDES_ATHENA_FAST_PATHS=0`` (the engine as before its fast paths), all
+interleaved with DuckDB; the engine's phases per query come from its log line (medians reported).
+
 Results: bench/results/athena.json and athena.md (athena-quick.* with --quick).
 
     uv run --with pandas python bench/athena.py            # 10M records
     uv run --with pandas python bench/athena.py --quick    # 1M records, a smoke run
+    python -m bench athena --no-compare                    # without the second engine
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ import contextlib
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,10 +42,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import boto3  # noqa: E402
 import duckdb  # noqa: E402
+from botocore.config import Config  # noqa: E402
 
 from bench import RESULTS_DIR  # noqa: E402
-from tests.support.athena_stack import AthenaStack, athena_stack  # noqa: E402
+from localaws.athena.switches import SWITCH  # noqa: E402
+from localaws.settings import DEFAULT_REGION, LOCAL_CREDENTIALS  # noqa: E402
+from tests.support.athena_stack import AthenaStack, athena_stack, start_engine, stop_engine  # noqa: E402
 
 NAME = "athena"
 DESCRIPTION = "Athena API (local engine) vs DuckDB on the same Parquet; a 583k-row result into pandas"
@@ -61,17 +72,22 @@ PER_MINUTE_SQL = (
 
 
 NOTES = [
-    "Through the API a query costs, besides DuckDB's own work on the same files: StartQueryExecution, Glue "
-    "GetTable, the partitions and the S3 listing (both reused while the local endpoint's mutation stamps say "
-    "Glue and the bucket are unchanged: one HeadBucket instead of GetPartitions and ListObjectsV2), the "
-    "result CSV and its .metadata put to S3 (in parallel), GetQueryExecution (a running query's answer waits "
-    "up to 0.2 s for it to finish, so the client learns at once) and GetQueryResults; each AWS call goes "
-    "through the gateway to moto (5-25 ms each on this machine, more under load). The engine log shows the "
-    "split per query (resolve, plan, cache, register, bind, execute).",
+    "Through the API a query costs, besides DuckDB's own work on the same files: StartQueryExecution, the "
+    "tables (Glue GetTable), partitions and S3 listings, the result CSV and its .metadata put to S3 (in "
+    "parallel), GetQueryExecution (a running query's answer waits up to 0.2 s for it to finish, so the client "
+    "learns at once) and GetQueryResults (~3.5 ms of it is botocore parsing the 405-row page); each AWS call "
+    "goes through the gateway to moto. The engine's log line splits each query into phases (parse, resolve, "
+    "plan, cache, register, bind, execute, verify; results written), reported above as medians.",
+    "With the fast paths (switches.py) a query run again (same text, parameters, database) is not parsed, "
+    "resolved or transpiled again: it runs on the tables, partitions and listings read before, while a "
+    "GetTable and a HeadBucket made after the query started check in the background that Glue's and the "
+    "bucket's mutation stamps are still the ones those were read with; if not, its result is discarded and "
+    "it is planned again from fresh reads (tests/stack/athena/test_caching.py). On 2 cores those checks are "
+    "not free: the gateway and moto work while DuckDB does (the execute phase is a few ms longer than with "
+    "the fast paths off). The engine with the fast paths off, run side by side (its own process, its own "
+    "data directory, on the same endpoint), is the before.",
     "The moto host counts mutations per scope (Glue; each S3 bucket) and stamps every Glue/S3 read with the "
-    "count taken before serving it (X-Wildrydes-Mutations); the engine reuses partitions and listings read "
-    "with the stamp it sees now, so a change by anyone between two queries is seen by the second "
-    "(tests/stack/athena/test_caching.py).",
+    "count taken before serving it (X-Wildrydes-Mutations).",
     "The first run copies the table's objects from the local S3 into the engine's cache (named by ETag and "
     "size, so a changed object is a new copy); later runs reuse the copies.",
     "The CSV path moves ~50 MB: the engine uploads the CSV in 16 MiB multipart parts while DuckDB still "
@@ -88,7 +104,7 @@ class Settings:
     records: int = 10_000_000
     unicorns: int = 405
     hours: int = 24
-    runs: int = 5
+    runs: int = 15
     pandas_runs: int = 3
     quick: bool = False
 
@@ -96,6 +112,7 @@ class Settings:
 @dataclass
 class Result:
     settings: dict[str, Any]
+    command: str = ""
     started: str = ""
     finished: str = ""
     machine: dict[str, Any] = field(default_factory=dict)
@@ -171,13 +188,30 @@ def load(athena: AthenaStack, files: dict[str, Path]) -> None:
 # ---------------------------------------------------------------------------------------------
 # measurements
 # ---------------------------------------------------------------------------------------------
-def api_query(client: Any, sql: str) -> tuple[float, float, dict[str, Any], list[list[str | None]]]:
-    """(seconds to SUCCEEDED, seconds to all rows, execution, rows) through the Athena API."""
+@dataclass
+class ApiRun:
+    """One query through the Athena API, with the client's time per call."""
+
+    query_id: str
+    start_s: float  # StartQueryExecution
+    succeeded_s: float  # start to SUCCEEDED seen
+    rows_s: float  # start to all rows
+    results_s: float  # the GetQueryResults calls
+    polls: int  # GetQueryExecution calls
+    execution: dict[str, Any]
+    rows: list[list[str | None]]
+
+
+def api_query(client: Any, sql: str) -> ApiRun:
+    """A query through the Athena API: start, poll every POLL_S, all rows by GetQueryResults."""
     started = time.perf_counter()
     query_id = client.start_query_execution(QueryString=sql, QueryExecutionContext={"Database": "wildrydes"},
                                             WorkGroup="wildrydes")["QueryExecutionId"]
+    start_s = time.perf_counter() - started
+    polls = 0
     while True:
         execution = client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        polls += 1
         if execution["Status"]["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
             break
         time.sleep(POLL_S)
@@ -195,7 +229,8 @@ def api_query(client: Any, sql: str) -> tuple[float, float, dict[str, Any], list
         token = page.get("NextToken")
         if not token:
             break
-    return done, time.perf_counter() - started, execution, rows[1:]
+    finished = time.perf_counter() - started
+    return ApiRun(query_id, start_s, done, finished, finished - done, polls, execution, rows[1:])
 
 
 def duck_query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[float, list[tuple[Any, ...]]]:
@@ -215,41 +250,100 @@ def compare(api_rows: list[list[str | None]], duck_rows: list[tuple[Any, ...]]) 
     return True
 
 
-def bench_aggregate(athena: AthenaStack, files: dict[str, Path], settings: Settings) -> dict[str, Any]:
-    client = athena.client("athena")
+@dataclass
+class Target:
+    """An Athena endpoint the aggregate runs against, and the log its engine writes its phase lines to."""
+
+    key: str
+    label: str
+    client: Any
+    log: Path | None
+
+
+PHASE_LINE = re.compile(r"query (?P<id>\S+) \S+: ran in (?P<ran>[\d.]+)s \((?P<phases>[^)]*)\), "
+                        r"results written in (?P<written>[\d.]+)s")
+
+
+def engine_phases(log: Path | None, ids: set[str]) -> dict[str, dict[str, float]]:
+    """Per query id, the engine's phases in seconds (its log line: resolve, plan, cache, register, bind,
+    execute; ``ran`` in all; ``results written`` after)."""
+    if log is None or not log.exists():
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        match = PHASE_LINE.search(line)
+        if match is None or match["id"] not in ids:
+            continue
+        parts = match["phases"].split()
+        phases = {parts[i]: float(parts[i + 1]) for i in range(0, len(parts) - 1, 2)}
+        out[match["id"]] = {**phases, "ran": float(match["ran"]), "results written": float(match["written"])}
+    return out
+
+
+def _median_ms(values: list[float]) -> float:
+    return round(statistics.median(values) * 1000, 1) if values else 0.0
+
+
+def summarize(runs: list[ApiRun], log: Path | None) -> dict[str, Any]:
+    """Medians of a target's warm runs: end to end, the client's calls, the engine's statistics and phases."""
+    phases = engine_phases(log, {r.query_id for r in runs})
+    keys = list(dict.fromkeys(k for p in phases.values() for k in p))
+    stats = [r.execution["Statistics"] for r in runs]
+    return {
+        "median_s": round(statistics.median(r.rows_s for r in runs), 3),
+        "seconds_to_rows": [round(r.rows_s, 3) for r in runs],
+        "seconds_to_succeeded": [round(r.succeeded_s, 3) for r in runs],
+        "engine_execution_ms": [int(s["EngineExecutionTimeInMillis"]) for s in stats],
+        "client_ms": {
+            "StartQueryExecution": _median_ms([r.start_s for r in runs]),
+            "start returned to SUCCEEDED seen": _median_ms([r.succeeded_s - r.start_s for r in runs]),
+            "GetQueryResults": _median_ms([r.results_s for r in runs]),
+            "start to all rows": _median_ms([r.rows_s for r in runs]),
+            "GetQueryExecution calls": statistics.median(r.polls for r in runs),
+        },
+        "statistics_ms": {k: statistics.median(int(s[k]) for s in stats) for k in (
+            "QueryQueueTimeInMillis", "QueryPlanningTimeInMillis", "EngineExecutionTimeInMillis",
+            "TotalExecutionTimeInMillis")},
+        "engine_phases_ms": {k: _median_ms([p.get(k, 0.0) for p in phases.values()]) for k in keys},
+    }
+
+
+def bench_aggregate(targets: list[Target], files: dict[str, Path], settings: Settings) -> dict[str, Any]:
+    """DuckDB and every target, interleaved (the targets in a rotating order), so that all see the same load."""
     con = duckdb.connect()
     paths = ", ".join(f"'{p}'" for p in files.values())
     con.execute(f"CREATE VIEW unicorn_status AS SELECT * FROM read_parquet([{paths}], hive_partitioning = true)")
-    cold_done, cold_rows_s, cold_execution, api_rows = api_query(client, AGGREGATE_SQL)
+    cold = {t.key: api_query(t.client, AGGREGATE_SQL) for t in targets}
     duck_times: list[float] = []
-    api_done: list[float] = []
-    api_rows_s: list[float] = []
-    engine_ms: list[int] = []
+    runs: dict[str, list[ApiRun]] = {t.key: [] for t in targets}
     duck_rows: list[tuple[Any, ...]] = []
-    for _ in range(settings.runs):  # interleaved: both see the same machine load
+    for index in range(settings.runs):
         seconds, duck_rows = duck_query(con, AGGREGATE_SQL)
         duck_times.append(seconds)
-        done, rows_s, execution, api_rows = api_query(client, AGGREGATE_SQL)
-        api_done.append(done)
-        api_rows_s.append(rows_s)
-        engine_ms.append(int(execution["Statistics"]["EngineExecutionTimeInMillis"]))
+        for target in targets[index % len(targets):] + targets[:index % len(targets)]:
+            runs[target.key].append(api_query(target.client, AGGREGATE_SQL))
     duck_median = statistics.median(duck_times)
-    api_median = statistics.median(api_rows_s)
+    headline = targets[0].key
+    summaries = {t.key: {"label": t.label, **summarize(runs[t.key], t.log),
+                         "ratio": round(statistics.median(r.rows_s for r in runs[t.key]) / duck_median, 2),
+                         "results_equal": compare(runs[t.key][-1].rows, duck_rows),
+                         "cold_seconds_to_rows": round(cold[t.key].rows_s, 3)} for t in targets}
+    main = summaries[headline]
     return {
         "sql": AGGREGATE_SQL,
-        "result_rows": len(api_rows),
-        "results_equal": compare(api_rows, duck_rows),
-        "data_scanned_bytes": int(cold_execution["Statistics"]["DataScannedInBytes"]),
-        "cold_api_seconds_to_rows": round(cold_rows_s, 3),
-        "cold_api_seconds_to_succeeded": round(cold_done, 3),
-        "api_seconds_to_rows": [round(x, 3) for x in api_rows_s],
-        "api_seconds_to_succeeded": [round(x, 3) for x in api_done],
-        "api_engine_execution_ms": engine_ms,
+        "result_rows": len(runs[headline][-1].rows),
+        "results_equal": all(s["results_equal"] for s in summaries.values()),
+        "data_scanned_bytes": int(cold[headline].execution["Statistics"]["DataScannedInBytes"]),
+        "cold_api_seconds_to_rows": main["cold_seconds_to_rows"],
+        "api_seconds_to_rows": main["seconds_to_rows"],
+        "api_seconds_to_succeeded": main["seconds_to_succeeded"],
+        "api_engine_execution_ms": main["engine_execution_ms"],
         "duckdb_seconds": [round(x, 3) for x in duck_times],
-        "api_median_s": round(api_median, 3),
+        "api_median_s": main["median_s"],
         "duckdb_median_s": round(duck_median, 3),
-        "ratio": round(api_median / duck_median, 2),
+        "ratio": main["ratio"],
         "goal_ratio": 1.3,
+        "targets": summaries,
     }
 
 
@@ -289,7 +383,7 @@ def bench_pandas(athena: AthenaStack, settings: Settings) -> dict[str, Any]:
         return {"skipped": "pandas is not installed: run `uv run --with pandas python bench/athena.py`"}
     client = athena.client("athena")
     started = time.perf_counter()
-    done, _, execution, _ = api_query(
+    api_query(
         client, f"CREATE TABLE bench_per_minute WITH (format = 'parquet', "
                 f"external_location = 's3://{ARCHIVE_BUCKET}/bench/per_minute/') AS {PER_MINUTE_SQL}")
     materialize_s = time.perf_counter() - started
@@ -304,12 +398,27 @@ def bench_pandas(athena: AthenaStack, settings: Settings) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------------------------
+def breakdown(targets: dict[str, Any]) -> list[str]:
+    """Where the time goes, per target: medians of the client's calls, the engine's statistics and phases."""
+    if not targets:
+        return []
+    columns = list(targets.values())
+    lines = ["Where the time goes (medians of the warm runs, ms; phases from the engine's log line):", "",
+             "| | " + " | ".join(t["label"] for t in columns) + " |", "|---|" + "---:|" * len(columns)]
+    for group in ("client_ms", "statistics_ms", "engine_phases_ms"):
+        names = list(dict.fromkeys(k for t in columns for k in t.get(group, {})))
+        for name in names:
+            lines.append(f"| {group.split('_')[0]}: {name} | "
+                         + " | ".join(str(t.get(group, {}).get(name, "")) for t in columns) + " |")
+    return [*lines, ""]
+
+
 def markdown(result: Result) -> str:
     s, a, p, d, m = result.settings, result.aggregate, result.pandas, result.data, result.machine
     lines = [
         f"# Local Athena engine vs DuckDB on the same Parquet{' (quick run)' if s['quick'] else ''}",
         "",
-        f"Run `uv run --with pandas python bench/athena.py{' --quick' if s['quick'] else ''}` on {result.started} "
+        f"Run `{result.command}` on {result.started} "
         f"(finished {result.finished}), commit `{m.get('commit')}`.",
         f"Machine: {m['cpus']} cores, {m['platform']}; load average at start {m['load_average_at_start']} "
         "(a shared machine: compare the interleaved runs side by side, not with other runs).",
@@ -323,17 +432,19 @@ def markdown(result: Result) -> str:
         "",
         f"`{a['sql']}`",
         "",
-        "| | median | runs |",
-        "|---|---:|---|",
-        f"| DuckDB on the local files | {a['duckdb_median_s']} s | {a['duckdb_seconds']} |",
-        f"| Athena API, start to all rows (warm cache) | {a['api_median_s']} s | {a['api_seconds_to_rows']} |",
-        f"| Athena API, start to SUCCEEDED | | {a['api_seconds_to_succeeded']} |",
-        f"| engine execution time (GetQueryExecution) | | {a['api_engine_execution_ms']} ms |",
-        f"| first (cold) run, objects copied from S3 | {a['cold_api_seconds_to_rows']} s | |",
+        "| | median | ratio to DuckDB | runs |",
+        "|---|---:|---:|---|",
+        f"| DuckDB on the local files | {a['duckdb_median_s']} s | | {a['duckdb_seconds']} |",
+        *[f"| {t['label']}: start to all rows | {t['median_s']} s | {t['ratio']}x | {t['seconds_to_rows']} |"
+          for t in a.get("targets", {}).values()],
+        f"| through the endpoint: start to SUCCEEDED | | | {a['api_seconds_to_succeeded']} |",
+        f"| through the endpoint: engine execution time | | | {a['api_engine_execution_ms']} ms |",
+        f"| first (cold) run, objects copied from S3 | {a['cold_api_seconds_to_rows']} s | | |",
         "",
-        f"**Ratio: {a['ratio']}x** (goal <= {a['goal_ratio']}x); {a['result_rows']} rows, results equal to "
-        f"DuckDB's: {a['results_equal']}; data scanned {a['data_scanned_bytes'] / 1e6:.0f} MB.",
+        f"**Ratio: {a['ratio']}x** (through the endpoint; goal <= {a['goal_ratio']}x); {a['result_rows']} rows, "
+        f"results equal to DuckDB's: {a['results_equal']}; data scanned {a['data_scanned_bytes'] / 1e6:.0f} MB.",
         "",
+        *breakdown(a.get("targets", {})),
         "## A 583,200-row result into a pandas DataFrame through pyathena",
         "",
     ]
@@ -356,20 +467,57 @@ def markdown(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _direct_client(url: str) -> Any:
+    return boto3.client("athena", endpoint_url=url, region_name=DEFAULT_REGION,
+                        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                        config=Config(retries={"max_attempts": 2, "mode": "standard"}))
+
+
+@contextlib.contextmanager
+def targets_of(athena: AthenaStack, tmp: Path, compare_off: bool) -> Iterator[list[Target]]:
+    """The stack's endpoint (the headline), the same engine addressed directly, and with ``compare_off`` a
+    second engine on the same endpoint with its caches switched off (``SWITCH=0``), addressed directly."""
+    log = athena.engine_log or athena.stack.data_dir / "logs" / "athena.log"
+    targets = [Target("endpoint", "Athena API through the endpoint", athena.client("athena"), log),
+               Target("engine", "Athena API, the engine directly", _direct_client(athena.engine_url), log)]
+    process = None
+    if compare_off:
+        off_log = tmp / "athena-engine-off.log"
+        saved = os.environ.get(SWITCH)
+        os.environ[SWITCH] = "0"
+        try:
+            process, url = start_engine(athena.stack, off_log, data_dir=tmp / "engine-off")
+        finally:
+            if saved is None:
+                os.environ.pop(SWITCH, None)
+            else:
+                os.environ[SWITCH] = saved
+        targets.append(Target("engine_off", f"Athena API, a second engine directly, {SWITCH}=0",
+                              _direct_client(url), off_log))
+    try:
+        yield targets
+    finally:
+        if process is not None:
+            stop_engine(process)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/athena.py", description=DESCRIPTION)
     parser.add_argument("--quick", action="store_true", help="1M records and fewer runs (a smoke run)")
     parser.add_argument("--records", type=int)
     parser.add_argument("--runs", type=int)
+    parser.add_argument("--no-compare", action="store_true",
+                        help=f"no second engine with {SWITCH}=0 (the before/after side by side)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
-    settings = Settings(records=1_000_000, runs=3, pandas_runs=2, quick=True) if args.quick else Settings()
+    settings = Settings(records=1_000_000, runs=5, pandas_runs=2, quick=True) if args.quick else Settings()
     if args.records:
         settings.records = args.records
     if args.runs:
         settings.runs = args.runs
     result = Result(settings=asdict(settings), started=datetime.now(UTC).isoformat(timespec="seconds"),
-                    machine=_machine())
+                    machine=_machine(), command=" ".join(sys.orig_argv))
     tmp = Path(tempfile.mkdtemp(prefix="wildrydes-bench-athena-"))
     stacks = athena_stack(tmp)
     try:
@@ -384,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
         load(athena, files)
         result.data["upload_s"] = round(time.perf_counter() - started, 1)
         print("aggregate: Athena API vs DuckDB", flush=True)
-        result.aggregate = bench_aggregate(athena, files, settings)
+        with targets_of(athena, tmp, not args.no_compare) as targets:
+            result.aggregate = bench_aggregate(targets, files, settings)
         print(json.dumps(result.aggregate, indent=1), flush=True)
         print("583k rows into pandas", flush=True)
         result.pandas = bench_pandas(athena, settings)
