@@ -6,6 +6,7 @@ retries, ExpiredIteratorException and ClientError behave exactly as before."""
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import orjson
@@ -22,7 +23,12 @@ class RecordsParser(JSONParser):
     def _handle_json_body(self, raw_body: bytes, shape: Any) -> dict[str, Any]:
         if shape is None or shape.name != GET_RECORDS_OUTPUT or not raw_body:
             return super()._handle_json_body(raw_body, shape)
-        parsed: dict[str, Any] = orjson.loads(raw_body)
+        try:
+            parsed: dict[str, Any] = orjson.loads(raw_body)
+        except orjson.JSONDecodeError:
+            # orjson refuses a lone surrogate (a partition key "\ud83e" is valid JSON and kinesalite echoes it);
+            # the standard library reads it as Python does, so the consumer can quarantine the record.
+            parsed = json.loads(raw_body)
         # ApproximateArrivalTimestamp stays the epoch seconds on the wire (the clients' timestamp_parser);
         # Data stays the base64 text for a consumer that hands it on as base64, else it is decoded as botocore does.
         if not self._raw_data:

@@ -57,3 +57,48 @@ def test_registration_and_reconciliation_retry_through_injected_faults(loaded: H
     assert glue.get_partition(DatabaseName="wildrydes", TableName="unicorn_status", PartitionValues=[dt, hour])
     injected = {rule["service"]: rule["injected"] for rule in rules}
     assert all(injected[service] > 0 for service, *_ in RULES), injected
+
+
+
+
+def test_a_query_athena_failed_as_retryable_is_run_again(loaded: HistoryStack) -> None:
+    """Glue throttling every attempt of the engine's GetTable fails the query as Athena does
+    (HIVE_METASTORE_ERROR, Retryable): the resource runs such a query again, up to its attempts, and runs a
+    query failed for a user error (TABLE_NOT_FOUND, not Retryable) once."""
+    import json
+
+    from pyathena.error import OperationalError
+
+    from orchestration.defs.platform.resources import AthenaResource
+
+    stack = loaded.stack
+
+    def faults(*args: str) -> dict:
+        done = stack.cli("local", "faults", *args, "--data-dir", str(stack.data_dir))
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if "--json" in args else {}
+
+    def runs(query: str, attempts: int) -> tuple[str, int]:
+        """The error of the query and how many times it was started (a rule that never fails counts them)."""
+        faults("add", "--service", "athena", "--operation", "StartQueryExecution", "--error", "ThrottlingException",
+               "--probability", "0")
+        with pytest.raises(OperationalError) as failed:
+            AthenaResource(query_attempts=attempts).query_rows(query)
+        [starts] = [r for r in faults("list", "--json")["rules"] if r["service"] == "athena"]
+        faults("clear", "--id", starts["id"])
+        assert starts["injected"] == 0
+        return str(failed.value), starts["matched"]
+
+    try:
+        with environment(loaded.env):
+            faults("add", "--service", "glue", "--operation", "GetTable", "--error", "ThrottlingException")
+            # a text the engine has not prepared, so each run reads the table from Glue
+            throttled = runs("SELECT count(*) AS n FROM unicorn_status WHERE name <> 'retried'", 3)
+            faults("clear")
+            missing = runs("SELECT 1 FROM no_such_table", 3)
+    finally:
+        faults("clear")
+    assert throttled[0].startswith("HIVE_METASTORE_ERROR") and "Rate exceeded" in throttled[0]
+    assert throttled[1] == 3
+    assert "TABLE_NOT_FOUND" in missing[0] or "does not exist" in missing[0]
+    assert missing[1] == 1

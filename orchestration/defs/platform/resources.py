@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -17,6 +18,9 @@ from dagster_aws.utils import ResourceWithBoto3Configuration
 from pydantic import Field, PrivateAttr
 
 from orchestration.defs.platform.stack import StackNames, load_names
+
+RETRY_BASE_SECONDS = 0.1
+RETRY_CAP_SECONDS = 5.0
 
 
 class StackResource(ConfigurableResource):
@@ -92,6 +96,8 @@ class AthenaResource(_BatchBoto3Configuration):
     work_group: str | None = None
     database: str | None = None
     poll_interval: float = 0.2
+    query_attempts: int = Field(default=4, description="runs of a query Athena failed as Retryable (a throttled "
+                                "Glue or S3 call inside the query), the first included")
     _stack: StackNames | None = PrivateAttr(default=None)
 
     def _names(self) -> StackNames:
@@ -125,9 +131,18 @@ class AthenaResource(_BatchBoto3Configuration):
 
     def query_rows(self, sql: str, s3: Any = None) -> list[dict[str, str | None]]:
         """Run one query; its rows as dicts of strings (empty -> None), read from the result CSV."""
+        from pyathena.error import OperationalError
+
         with self.connect() as connection:
             cursor = connection.cursor()
-            cursor.execute(sql)
+            for attempt in range(1, self.query_attempts + 1):
+                try:
+                    cursor.execute(sql)
+                    break
+                except OperationalError:
+                    if attempt == self.query_attempts or not _retryable(connection.client, cursor.query_id):
+                        raise
+                    time.sleep(min(RETRY_BASE_SECONDS * 2**attempt, RETRY_CAP_SECONDS))
             location = cursor.output_location
             if not location:
                 names = [c[0] for c in cursor.description or []]
@@ -135,6 +150,14 @@ class AthenaResource(_BatchBoto3Configuration):
         bucket, key = location.removeprefix("s3://").split("/", 1)
         body = (s3 or boto3.client("s3")).get_object(Bucket=bucket, Key=key)["Body"].read()
         return parse_result_csv(body)
+
+
+def _retryable(athena: Any, query_id: str | None) -> bool:
+    """Whether Athena marked the failed query Retryable (AthenaError.Retryable: it may succeed if run again)."""
+    if not query_id:
+        return False
+    status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+    return bool(status.get("AthenaError", {}).get("Retryable"))
 
 
 def parse_result_csv(body: bytes) -> list[dict[str, str | None]]:

@@ -47,6 +47,14 @@ def test_a_page_parses_as_botocore_parses_it(raw_data: bool) -> None:
     assert isinstance(fast["Records"][0]["Data"], str if raw_data else bytes)
 
 
+def test_a_page_with_a_lone_surrogate_key_parses_as_botocore_parses_it() -> None:
+    page = {**PAGE, "Records": [{**PAGE["Records"][0], "PartitionKey": "Keyed-\ud83e"}]}
+    body = json.dumps(page).encode()
+    fast = _parse(RecordsParserFactory(False), body)
+    assert fast == _parse(ResponseParserFactory(), body)
+    assert fast["Records"][0]["PartitionKey"] == "Keyed-\ud83e"
+
+
 def test_errors_and_other_operations_take_botocores_path() -> None:
     error = json.dumps({"__type": "ExpiredIteratorException", "message": "Iterator expired"}).encode()
     parsed = _parse(RecordsParserFactory(True), error, status=400)
