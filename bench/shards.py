@@ -1,7 +1,8 @@
 """The streaming pipeline at 1, 2 and 4 source shards, side by side in one run: the same fleet, rate and
 window against a fresh stack per shard count, one after the other, so the figures share the machine's
 conditions. Reports each count's achieved rate, window-end → DynamoDB delay (p50/p99), completeness and the
-CPU of the Lambda runtime and Kinesis. ``python -m bench shards [--rate 4000] [--minutes 3] [--shards 1,2,4]``.
+CPU of the Lambda runtime and Kinesis. ``python -m bench shards [--rate 4000] [--minutes 3] [--shards 1,2,4]``;
+results in bench/results/shards-<rate>-<minutes>min.json and .md.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         results["machine"] = result["machine"]
         results["runs"][str(shards)] = result
         results["rows"].append(row(shards, result))
-    name = "shards-quick" if args.quick else "shards"
+    name = "shards-quick" if args.quick else f"shards-{args.rate:.0f}-{args.minutes:g}min"
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(results, indent=2))
     (RESULTS_DIR / f"{name}.md").write_text(render_markdown(results))
