@@ -5,7 +5,9 @@ each process's CPU and memory over time (an SVG plot) and completeness at the en
 counted in DynamoDB vs rows archived).
 
 ``python -m bench soak [--rate 4000] [--minutes 30] [--unicorns 1000] [--quick]``
-Results: bench/results/soak.json, .md and .svg (soak-quick.* with --quick).
+Results: bench/results/soak-<rate>-<minutes>min.json, .md and .svg (soak-quick.* with --quick), with the
+command line; loss is counted by identity (bench/pipeline_identity.py: the producer's acknowledged sequence
+numbers against the archive's, and DynamoDB's counts against the archive's per unicorn and window).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import io
 import json
 import os
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -29,6 +32,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from bench import RESULTS_DIR
+from bench.pipeline_identity import check as identity_check
 from bench.pipeline_probes import ResourceSampler, component_pids
 from tests.support.stack import LocalStack, started_stack
 
@@ -115,6 +119,8 @@ class MapLatency:
         self.kinesis = stack.client("kinesis")
         self.iterators: dict[str, str] = {}
         self.latencies: list[float] = []
+        self.relay: list[float] = []  # arrival in wildrydes-map − sensor time: the aggregator's side
+        self.reader: list[float] = []  # read − arrival: the reader's side
         self.skipped_to_latest = 0
 
     def latest(self, shard_id: str) -> str:
@@ -130,9 +136,13 @@ class MapLatency:
                 page = self.kinesis.get_records(ShardIterator=self.iterators[shard_id], Limit=self.LIMIT)
                 now = time.time()
                 if page["Records"]:
-                    newest = json.loads(page["Records"][-1]["Data"])["StatusTime"]
+                    record = page["Records"][-1]
+                    newest = json.loads(record["Data"])["StatusTime"]
                     sensed = datetime.strptime(newest, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC).timestamp()
+                    arrived = record["ApproximateArrivalTimestamp"].timestamp()
                     self.latencies.append(now - sensed)
+                    self.relay.append(arrived - sensed)
+                    self.reader.append(now - arrived)
                 self.iterators[shard_id] = page["NextShardIterator"]
                 behind = page.get("MillisBehindLatest", 0)
                 if behind > self.MAX_BEHIND_MS:
@@ -200,7 +210,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         producer = subprocess.Popen(
             [sys.executable, "-m", "infra.cli", "produce", "--unicorns", str(args.unicorns),
              "--rate", str(args.rate / args.unicorns), "--duration", str(args.minutes * 60), "--seed", "5",
-             "--in-flight", "4"], env={**os.environ, **stack.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+             "--in-flight", "4", "--acks", str(work / "acks.csv")], env={**os.environ, **stack.env},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True)
         sampler = ResourceSampler({**component_pids(stack), "producer": producer.pid}, {"bench": os.getpid()})
         for thread in [sampler, *watchers]:
@@ -224,6 +235,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         sampler.stop.set()
         for watcher in watchers:
             watcher.stop.set()
+        results["identity"] = identity_check(stack, work / "acks.csv", 60, work)
         results.update({
             "producer": {"exit": producer.returncode, "summary": summary, "seconds": round(produced_for, 1)},
             "rate": {"target_per_s": args.rate, "achieved_per_s": round((acknowledged or 0) / produced_for, 1)},
@@ -233,6 +245,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                              "missing_in_archive": None if acknowledged is None else acknowledged - delivery.rows},
             "window_end_to_dynamodb_s": percentiles(items.delays),
             "map_latency_s": percentiles(tip.latencies),
+            "map_relay_s": percentiles(tip.relay),
+            "map_reader_s": percentiles(tip.reader),
             "map_skipped_to_latest": tip.skipped_to_latest,
             "s3_delivery_oldest_record_s": percentiles(delivery.oldest),
             "s3_delivery_newest_record_s": percentiles(delivery.newest),
@@ -284,12 +298,17 @@ def render_markdown(r: dict[str, Any], svg_name: str) -> str:
     lines = [f"# Soak ({r['date']}, {r['cpus']} cores)", "",
              f"- target {r['rate']['target_per_s']:,.0f} records/s for {r['settings']['minutes']} min, achieved "
              f"{r['rate']['achieved_per_s']:,.0f} records/s ({r['settings']['unicorns']} unicorns)",
-             f"- completeness: {r['completeness']}",
+             f"`{r.get('command', 'python -m bench soak')}`", "",
+             f"- completeness (counts): {r['completeness']}",
+             f"- completeness by identity: {r['identity']}" if "identity" in r else "- (identity not checked)",
              f"- window end → item in DynamoDB ({SAMPLED_UNICORNS} sampled unicorns): "
              f"{fmt(r['window_end_to_dynamodb_s'])}",
              f"- map data latency (a reader at the stream's tip, as the map's): {fmt(r['map_latency_s'])}; "
              f"jumps to LATEST after falling {MapLatency.MAX_BEHIND_MS // 1000} s behind: "
              f"{r.get('map_skipped_to_latest', 'not counted')}",
+             f"  - of which the aggregator's relay (arrival in the map stream − sensor time): "
+             f"{fmt(r['map_relay_s'])}; the reader's (read − arrival): {fmt(r['map_reader_s'])}"
+             if "map_relay_s" in r else "  - (not split in this run)",
              f"- delivery to S3, object written − oldest record's arrival: {fmt(r['s3_delivery_oldest_record_s'])}",
              f"- delivery to S3, object written − newest record's arrival: {fmt(r['s3_delivery_newest_record_s'])}",
              f"- probe errors: {r['probe_errors']}", "", f"![CPU and memory per process]({svg_name})", "",
@@ -309,14 +328,14 @@ def render_markdown(r: dict[str, Any], svg_name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     results = run(args)
-    stem = "soak-quick" if args.quick else "soak"
+    results["command"] = shlex.join(["python", "-m", "bench", "soak", *(sys.argv[1:] if argv is None else argv)])
+    stem = "soak-quick" if args.quick else f"soak-{args.rate:.0f}-{args.minutes:g}min"
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(results, indent=2))
     (RESULTS_DIR / f"{stem}.svg").write_text(render_svg(results["samples"]))
     (RESULTS_DIR / f"{stem}.md").write_text(render_markdown(results, f"{stem}.svg"))
     print(render_markdown(results, f"{stem}.svg"))
-    complete = results["completeness"]
-    return 0 if complete["lost_in_dynamodb"] == 0 and complete["missing_in_archive"] == 0 else 1
+    return 0 if results["identity"]["ok"] else 1
 
 
 if __name__ == "__main__":
