@@ -295,10 +295,9 @@ def render_markdown(r: dict[str, Any], svg_name: str) -> str:
     def fmt(p: dict[str, Any]) -> str:
         return f"p50 {p['p50']} s, p99 {p['p99']} s, max {p['max']} s (n={p['n']})"
 
-    lines = [f"# Soak ({r['date']}, {r['cpus']} cores)", "",
+    lines = [f"# Soak ({r['date']}, {r['cpus']} cores)", "", f"`{r.get('command', 'python -m bench soak')}`", "",
              f"- target {r['rate']['target_per_s']:,.0f} records/s for {r['settings']['minutes']} min, achieved "
              f"{r['rate']['achieved_per_s']:,.0f} records/s ({r['settings']['unicorns']} unicorns)",
-             f"`{r.get('command', 'python -m bench soak')}`", "",
              f"- completeness (counts): {r['completeness']}",
              f"- completeness by identity: {r['identity']}" if "identity" in r else "- (identity not checked)",
              f"- window end → item in DynamoDB ({SAMPLED_UNICORNS} sampled unicorns): "
