@@ -136,6 +136,21 @@ def delivery_config(stack: LocalStack, run: int, buffer_mb: int, buffer_interval
     return s3
 
 
+def grant_bench_access(stack: LocalStack, role_arn: str) -> None:
+    """The archive's delivery role may read only the deployed stream and write only the archive bucket (the
+    endpoint enforces IAM): an inline policy adds the bench stream and bucket, as a user would."""
+    account, region = role_arn.split(":")[4], stack.client("kinesis").meta.region_name
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+                                       "kinesis:GetShardIterator", "kinesis:ListShards"],
+         "Resource": f"arn:aws:kinesis:{region}:{account}:stream/{SOURCE_STREAM}"},
+        {"Effect": "Allow", "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject", "s3:PutObject",
+                                       "s3:AbortMultipartUpload", "s3:ListBucketMultipartUploads"],
+         "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]}]}
+    stack.client("iam").put_role_policy(RoleName=role_arn.rsplit("/", 1)[1], PolicyName="bench-firehose",
+                                        PolicyDocument=json.dumps(policy))
+
+
 # ---- one run -----------------------------------------------------------------------------------------------
 def count_rows(stack: LocalStack, prefix: str, seen: dict[str, int]) -> int:
     s3 = stack.client("s3")
@@ -167,6 +182,7 @@ def run_once(stack: LocalStack, run: int, records: int, args: argparse.Namespace
     name = f"bench-firehose-{run}"
     config = delivery_config(stack, run, args.buffer_mb, args.buffer_interval)
     source = stack.client("kinesis").describe_stream_summary(StreamName=SOURCE_STREAM)["StreamDescriptionSummary"]
+    grant_bench_access(stack, config["RoleARN"])
     prefix = f"run-{run}/raw/"
     seen: dict[str, int] = {}
     started = time.monotonic()

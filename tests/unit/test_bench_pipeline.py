@@ -30,6 +30,58 @@ def test_delays_are_grouped_per_window_and_only_for_windows_ended_in_time() -> N
     assert [(w["window"], w["items"], w["max_s"]) for w in per_window] == [("w1", 2, 3.0), ("w2", 1, 2.0)]
 
 
+def watcher(names: list[str], window_s: int = 60, began: float = 120.0) -> ItemWatcher:
+    watcher = ItemWatcher.__new__(ItemWatcher)  # no stack: only the bookkeeping
+    watcher.names, watcher.window_s, watcher.next_window = names, window_s, began
+    watcher.first_seen, watcher.settled, watcher.counts, watcher.window_end, watcher.missing = {}, {}, {}, {}, {}
+    return watcher
+
+
+def item(name: str, window: str, count: int) -> dict[str, Any]:
+    return {"Name": {"S": name}, "StatusTime": {"S": window}, "RecordCount": {"N": str(count)},
+            "WindowEnd": {"S": "1970-01-01 00:03:00.000"}}
+
+
+def test_the_watcher_reads_a_sample_of_an_ended_window_then_every_key_still_missing() -> None:
+    names = [f"u{i:03d}" for i in range(250)]
+    w = watcher(names)
+    w.open_ended_windows(179.9)
+    w.close_complete_windows()
+    assert w.keys_to_read() == []  # the window 120-180 has not ended
+    w.open_ended_windows(180.0)
+    assert list(w.missing) == ["1970-01-01 00:02:00.000"]
+    assert w.keys_to_read() == [(n, "1970-01-01 00:02:00.000") for n in ("u000", "u100", "u200")]
+    w.record(item("u007", "1970-01-01 00:02:00.000", 60), now=181.0)  # the window's output has started
+    keys = w.keys_to_read()
+    assert len(keys) == 249 and ("u007", "1970-01-01 00:02:00.000") not in keys
+    for name in names:
+        w.record(item(name, "1970-01-01 00:02:00.000", 60), now=182.0)
+    w.close_complete_windows()
+    assert w.missing == {} and w.keys_to_read() == []
+    assert w.first_seen[("u007", "1970-01-01 00:02:00.000")] == 181.0
+    assert w.settled[("u000", "1970-01-01 00:02:00.000")] == 182.0
+
+
+def test_a_count_that_changes_later_is_timed_when_it_is_seen() -> None:
+    w = watcher(["a"])
+    w.record(item("a", "w", 30), now=181.0)
+    w.record(item("a", "w", 30), now=182.0)
+    w.record(item("a", "w", 60), now=190.0)  # a partial window merged into the item
+    assert w.first_seen[("a", "w")] == 181.0 and w.settled[("a", "w")] == 190.0 and w.counts[("a", "w")] == 60
+
+
+def test_an_empty_window_is_dropped_only_once_its_successor_is_complete() -> None:
+    w = watcher(["a", "b"])
+    w.open_ended_windows(300.0)  # windows 120-180 and 180-240 ended; 240-300 too
+    first, second, third = sorted(w.missing)
+    w.record(item("a", second, 60), now=301.0)
+    w.close_complete_windows()
+    assert sorted(w.missing) == [first, second, third]  # the successor is not complete yet
+    w.record(item("b", second, 60), now=302.0)
+    w.close_complete_windows()
+    assert sorted(w.missing) == [third]  # the first held no records; the second is complete
+
+
 def result(rate: float, p99: float, lag: float, lost: int) -> dict[str, Any]:
     return {"rate": {"achieved_per_s": rate}, "producer": {"seconds": 600.0},
             "delay_s": {"p50": 1.0, "p99": p99, "max": p99, "items": 10_000, "windows": 10},
