@@ -6,22 +6,29 @@ stream with the archive's deployed configuration (the archive-transform Lambda, 
 dt/hour, Parquet/Snappy with the Glue table ``wildrydes.unicorn_status``), only pointed at a bench
 bucket and prefix and with short buffer intervals so the tail does not wait for a timer, and times
 from CreateDeliveryStream until the Parquet objects under its prefix hold all N rows. Afterwards
-every sequence number is checked to be present. The figure is the median over the runs.
+every sequence number is checked to be present. The figures are the medians over the runs of records/s and
+of the CPU the Firehose process and its transform worker spent per record.
 
-    uv run python bench/firehose_delivery.py                 # 500k records, 3 runs
-    uv run python bench/firehose_delivery.py --quick         # 50k records, 1 run
-    uv run python bench/firehose_delivery.py --records 200000 --runs 1
+``--compare VAR=a,b`` starts one stack per value of a local-runtime environment variable and alternates the
+runs between them (a, b, a, b, …), so both see the same machine, e.g. ``--compare WILDRYDES_FIREHOSE_BATCH=0,1``.
 
-Results: ``bench/results/firehose.json`` and ``firehose.md`` (``firehose-quick.*`` with ``--quick``).
+    python -m bench firehose                                 # 500k records, 3 runs
+    python -m bench firehose --quick                         # 50k records, 1 run
+    python -m bench firehose --records 200000 --runs 1 --compare WILDRYDES_FIREHOSE_BATCH=0,1
+
+Results: ``bench/results/firehose[-compare].json`` and ``.md`` (``firehose-quick.*`` with ``--quick``), with the
+command line.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import tempfile
@@ -35,8 +42,10 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import psutil
 import pyarrow.parquet as pq
 
+from bench.pipeline import variants
 from streaming.producer.simulation import Fleet
 from tests.support.firehose_helpers import FirehoseProcess
 from tests.support.stack import LocalStack, started_stack
@@ -61,6 +70,7 @@ class Run:
     parquet_bytes: int
     distinct_sequence_numbers: int
     duplicates: int
+    cpu_us_per_record: float
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -69,10 +79,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--buffer-mb", type=int, default=64, help="BufferingHints.SizeInMBs (the template's 64)")
     parser.add_argument("--buffer-interval", type=int, default=1, help="BufferingHints.IntervalInSeconds")
+    parser.add_argument("--compare", metavar="VAR=a,b",
+                        help="one stack per value of the local runtime's environment variable VAR, runs alternating")
     parser.add_argument("--quick", action="store_true", help="50k records, one run")
     args = parser.parse_args(argv)
     if args.quick:
         args.records, args.runs = 50_000, 1
+    args.variants = variants(parser, args.compare)
     return args
 
 
@@ -177,7 +190,21 @@ def verify(stack: LocalStack, prefix: str) -> tuple[int, int, int]:
     return len(sequence_numbers), rows - len(sequence_numbers), size
 
 
-def run_once(stack: LocalStack, run: int, records: int, args: argparse.Namespace, timeout: float) -> Run:
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU of the process and its children (the transform's worker)."""
+    if pid is None:
+        raise RuntimeError("the Firehose process is not running")
+    process = psutil.Process(pid)
+    total = 0.0
+    for member in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = member.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def run_once(stack: LocalStack, run: int, records: int, args: argparse.Namespace, timeout: float,
+             firehose_pid: int | None) -> Run:
     firehose = stack.client("firehose")
     name = f"bench-firehose-{run}"
     config = delivery_config(stack, run, args.buffer_mb, args.buffer_interval)
@@ -185,6 +212,7 @@ def run_once(stack: LocalStack, run: int, records: int, args: argparse.Namespace
     grant_bench_access(stack, config["RoleARN"])
     prefix = f"run-{run}/raw/"
     seen: dict[str, int] = {}
+    cpu_before = cpu_seconds(firehose_pid)
     started = time.monotonic()
     firehose.create_delivery_stream(
         DeliveryStreamName=name, DeliveryStreamType="KinesisStreamAsSource",
@@ -197,11 +225,13 @@ def run_once(stack: LocalStack, run: int, records: int, args: argparse.Namespace
         time.sleep(0.5)
         delivered = count_rows(stack, prefix, seen)
     seconds = time.monotonic() - started
+    cpu = cpu_seconds(firehose_pid) - cpu_before  # the worker is spawned by the first invocation: counted
     firehose.delete_delivery_stream(DeliveryStreamName=name)
     distinct, duplicates, size = verify(stack, prefix)
     if distinct != records:
         raise RuntimeError(f"run {run}: {distinct} distinct sequence numbers, expected {records}")
-    return Run(run, records, round(seconds, 2), round(records / seconds), len(seen), size, distinct, duplicates)
+    return Run(run, records, round(seconds, 2), round(records / seconds), len(seen), size, distinct, duplicates,
+               round(cpu / records * 1e6, 1))
 
 
 # ---- reporting -------------------------------------------------------------------------------------------
@@ -210,73 +240,100 @@ def machine() -> dict[str, Any]:
             f"{platform.release()}", "machine": platform.machine()}
 
 
-def write_results(results: dict[str, Any], quick: bool) -> tuple[Path, Path]:
+def summary(runs: list[Run], preload_rate: float) -> dict[str, Any]:
+    return {"preload_records_per_s": round(preload_rate), "runs": [asdict(r) for r in runs],
+            "median_records_per_s": round(statistics.median(r.records_per_s for r in runs)),
+            "median_cpu_us_per_record": round(statistics.median(r.cpu_us_per_record for r in runs), 1)}
+
+
+def write_results(results: dict[str, Any], quick: bool, compare: bool) -> tuple[Path, Path]:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stem = "firehose-quick" if quick else "firehose"
+    stem = "firehose-quick" if quick else "firehose-compare" if compare else "firehose"
     json_path, md_path = RESULTS_DIR / f"{stem}.json", RESULTS_DIR / f"{stem}.md"
     json_path.write_text(json.dumps(results, indent=2) + "\n")
     s = results["settings"]
     lines = [
         "# Firehose delivery throughput (local runtime)",
         "",
-        f"{results['finished_at']} · {results['machine']['cores']} cores · Python {results['machine']['python']}",
+        f"`{results['command']}` · {results['finished_at']} · {results['machine']['cores']} cores · "
+        f"Python {results['machine']['python']}",
         "",
-        f"{s['records']:,} records pre-loaded in a one-shard Kinesis stream (fleet simulator, "
-        f"{results['preload_records_per_s']:,.0f} rec/s to load); each run creates a delivery stream with the "
-        f"archive's configuration (transform Lambda, dynamic partitions dt/hour, Parquet/Snappy with the Glue "
-        f"schema), BufferingHints {s['buffer_mb']} MB / {s['buffer_interval_s']} s, Lambda buffer 1 MB / 1 s, "
-        "and is timed from CreateDeliveryStream until all rows are in Parquet objects in S3.",
+        f"{s['records']:,} records pre-loaded in a one-shard Kinesis stream (fleet simulator); each run creates a "
+        "delivery stream with the archive's configuration (transform Lambda, dynamic partitions dt/hour, "
+        f"Parquet/Snappy with the Glue schema), BufferingHints {s['buffer_mb']} MB / {s['buffer_interval_s']} s, "
+        "Lambda buffer 1 MB / 1 s, and is timed from CreateDeliveryStream until all rows are in Parquet objects in "
+        "S3. CPU: the Firehose process and its transform worker, per record delivered."
+        + (" With several variants the runs alternate between their stacks." if compare else ""),
         "",
-        "| run | seconds | records/s | objects | Parquet MB | duplicates |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| variant | run | seconds | records/s | CPU µs/record | objects | Parquet MB | duplicates |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in results["runs"]:
-        lines.append(f"| {r['run']} | {r['seconds']:.1f} | {r['records_per_s']:,} | {r['objects']} | "
-                     f"{r['parquet_bytes'] / 1e6:.1f} | {r['duplicates']} |")
-    lines += ["", f"**Median: {results['median_records_per_s']:,} records/s**", "",
-              "Shared 2-core machine: the stack's other processes (kinesalite, gateway, moto) and the transform's "
-              "worker process share the cores; treat the figure as an order of magnitude.", ""]
+    for label, variant in results["variants"].items():
+        for r in variant["runs"]:
+            lines.append(f"| {label or '-'} | {r['run']} | {r['seconds']:.1f} | {r['records_per_s']:,} | "
+                         f"{r['cpu_us_per_record']} | {r['objects']} | {r['parquet_bytes'] / 1e6:.1f} | "
+                         f"{r['duplicates']} |")
+    lines.append("")
+    for label, variant in results["variants"].items():
+        lines.append(f"**Median{' ' + label if label else ''}: {variant['median_records_per_s']:,} records/s, "
+                     f"{variant['median_cpu_us_per_record']} µs of CPU per record**")
+        lines.append("")
+    lines += ["Shared 2-core machine: the stack's other processes (kinesalite, gateway, moto) share the cores.", ""]
     md_path.write_text("\n".join(lines))
     return json_path, md_path
 
 
+def start_variant(cleanup: contextlib.ExitStack, work: Path, env: dict[str, str], records: int
+                  ) -> tuple[LocalStack, FirehoseProcess, float]:
+    work.mkdir(parents=True)
+    stacks = started_stack(work, ["--no-producer"], env)
+    stack = next(stacks)
+    cleanup.callback(lambda: [None for _ in stacks])  # runs the generator's cleanup: stops the stack
+    firehose = FirehoseProcess(stack, work / "firehose.log")
+    cleanup.callback(firehose.stop)
+    stack.client("s3").create_bucket(Bucket=BUCKET)
+    print(f"{work.name}: pre-loading {records:,} records ...", flush=True)
+    rate = preload(stack, records)
+    print(f"{work.name}: pre-loaded at {rate:,.0f} rec/s", flush=True)
+    firehose.start()
+    return stack, firehose, rate
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-firehose-") as tmp:
-        stacks = started_stack(Path(tmp), ["--no-producer"])
-        stack = next(stacks)
-        firehose = FirehoseProcess(stack, Path(tmp) / "firehose.log")
-        try:
-            stack.client("s3").create_bucket(Bucket=BUCKET)
-            print(f"pre-loading {args.records:,} records ...", flush=True)
-            preload_rate = preload(stack, args.records)
-            print(f"pre-loaded at {preload_rate:,.0f} rec/s", flush=True)
-            firehose.start()
-            runs = []
-            for run in range(1, args.runs + 1):
-                result = run_once(stack, run, args.records, args, timeout=max(600.0, args.records / 200))
-                runs.append(result)
-                print(f"run {run}: {result.seconds:.1f} s, {result.records_per_s:,} rec/s, {result.objects} objects",
-                      flush=True)
-        except BaseException:
-            print(firehose.log_tail(), file=sys.stderr)
-            raise
-        finally:
-            firehose.stop()
-            for _ in stacks:
-                pass
+    runs: dict[str, list[Run]] = {label: [] for label, _ in args.variants}
+    preloads: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-firehose-") as tmp, contextlib.ExitStack() as cleanup:
+        started = {}
+        for label, env in args.variants:
+            started[label] = start_variant(cleanup, Path(tmp) / (label or "stack"), env, args.records)
+            preloads[label] = started[label][2]
+        for run in range(1, args.runs + 1):
+            for label, (stack, firehose, _) in started.items():
+                try:
+                    result = run_once(stack, run, args.records, args, max(600.0, args.records / 200), firehose.pid())
+                except BaseException:
+                    print(firehose.log_tail(), file=sys.stderr)
+                    raise
+                runs[label].append(result)
+                print(f"{label or 'run'} {run}: {result.seconds:.1f} s, {result.records_per_s:,} rec/s, "
+                      f"{result.cpu_us_per_record} µs CPU/record, {result.objects} objects", flush=True)
     results = {
         "benchmark": NAME,
+        "command": shlex.join(["python", "-m", "bench", "firehose", *argv]),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "settings": {"records": args.records, "runs": args.runs, "buffer_mb": args.buffer_mb,
-                     "buffer_interval_s": args.buffer_interval, "shards": 1, "lambda_buffer": "1 MB / 1 s"},
-        "preload_records_per_s": round(preload_rate),
-        "runs": [asdict(r) for r in runs],
-        "median_records_per_s": round(statistics.median(r.records_per_s for r in runs)),
+                     "buffer_interval_s": args.buffer_interval, "shards": 1, "lambda_buffer": "1 MB / 1 s",
+                     "compare": args.compare},
+        "variants": {label: summary(runs[label], preloads[label]) for label in runs},
     }
-    json_path, md_path = write_results(results, args.quick)
-    print(f"median {results['median_records_per_s']:,} records/s; results in {json_path} and {md_path}")
+    json_path, md_path = write_results(results, args.quick, bool(args.compare))
+    for label, variant in results["variants"].items():
+        print(f"{label or 'median'}: {variant['median_records_per_s']:,} records/s, "
+              f"{variant['median_cpu_us_per_record']} µs CPU/record")
+    print(f"results in {json_path} and {md_path}")
     return 0
 
 

@@ -339,7 +339,7 @@ class RowConverter:
         # per distinct key tuple, not once per record.
         self._plans: dict[tuple[str, ...], list[tuple[str, str | None, Converter]]] = {}
 
-    def _plan(self, keys: tuple[str, ...]) -> list[tuple[str, str | None, Converter]]:
+    def plan(self, keys: tuple[str, ...]) -> list[tuple[str, str | None, Converter]]:
         plan = self._plans.get(keys)
         if plan is None:
             if self.options.case_insensitive:
@@ -363,7 +363,7 @@ class RowConverter:
             raise ConversionError(f"the record is a JSON {_type_name(obj)}, not an object")
         if self.options.dots_to_underscores:
             obj = {k.replace(".", "_"): v for k, v in obj.items()}
-        plan = self._plan(tuple(obj))
+        plan = self.plan(tuple(obj))
         get = obj.get
         try:
             return tuple([convert(None if key is None else get(key)) for _, key, convert in plan])

@@ -5,9 +5,10 @@ MetadataExtraction query) and, with format conversion, is converted to a row of 
 so a record that does not fit goes to the ``format-conversion-failed`` error buffer on its own.
 Failed records go to their error buffer as Firehose's error document; dropped ones go nowhere.
 
-With conversion, the rows of one routed batch are turned into an Arrow table per partition right away
-(a row Arrow still refuses goes to the error output then, not at flush), and the data buffers hold
-those tables; without conversion they hold the records' bytes. Error buffer items are error-document
+With conversion, the records of one routed batch are turned into an Arrow table per partition right away:
+the whole partition in one go when ``BatchConverter`` can (batch_convert.py), else record by record (a row
+Arrow still refuses goes to the error output then, not at flush). The data buffers hold those tables;
+without conversion they hold the records' bytes. Error buffer items are error-document
 lines. Buffer sizes count the incoming (transformed) bytes.
 """
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localaws.firehose import prefixes, query
+from localaws.firehose.batch_convert import BatchConverter, enabled
 from localaws.firehose.buffers import Buffer, BufferKey, BufferSet
 from localaws.firehose.config import StreamConfig
 from localaws.firehose.convert import ConversionError, RowConverter
@@ -44,16 +46,21 @@ ARROW_ERRORS = (ValueError, TypeError, OverflowError, ArithmeticError)
 
 @dataclass
 class _Rows:
-    """The converted rows of one partition in the batch being routed, with their records."""
+    """The records of one partition in the batch being routed, with their rows once converted one by one."""
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     sources: list[SourceRecord] = field(default_factory=list)
     data: list[bytes] = field(default_factory=list)
 
-    def add(self, row: tuple[Any, ...], source: SourceRecord, data: bytes) -> None:
-        self.rows.append(row)
+    def add(self, row: tuple[Any, ...] | None, source: SourceRecord, data: bytes) -> None:
+        if row is not None:
+            self.rows.append(row)
         self.sources.append(source)
         self.data.append(data)
+
+    @property
+    def converted(self) -> bool:
+        return len(self.rows) == len(self.sources)
 
 
 class Router:
@@ -62,6 +69,7 @@ class Router:
         self.config = config
         self.buffers = buffers
         self.converter = converter
+        self.batch = BatchConverter(converter) if converter is not None and enabled() else None
         self.stats = stats
         self.needed_keys = prefixes.partition_keys(config.prefix)
         self.query = query.compile_query(config.metadata_query) if config.metadata_query else None
@@ -97,21 +105,45 @@ class Router:
             return self._error(source, source.data, Failure(PROCESSING_FAILED, PARTITION_KEY_CODE, str(error)), chunk)
         if self.converter is None:
             return self.buffers.add(key, data, len(data), source.arrival_ms, chunk)
+        rows = pending.get(key)
+        if rows is None:
+            rows = pending[key] = _Rows()
+        if self.batch is not None and self.batch.eligible:
+            rows.add(None, source, data)  # the partition is converted as a whole in _add_rows
+            return None
         try:
             row = self.converter.convert(data)
         except ConversionError as error:
             return self._error(source, data, Failure(FORMAT_CONVERSION_FAILED, CONVERSION_CODE, str(error)), chunk)
-        rows = pending.get(key)
-        if rows is None:
-            rows = pending[key] = _Rows()
         rows.add(row, source, data)
         return None
+
+    def _convert_each(self, rows: _Rows, chunk: Chunk, full: list[Buffer]) -> _Rows:
+        """Rows of the records converted one by one; a record that does not fit goes to the error output."""
+        assert self.converter is not None
+        converted = _Rows()
+        for source, data in zip(rows.sources, rows.data, strict=True):
+            try:
+                converted.add(self.converter.convert(data), source, data)
+            except ConversionError as error:
+                failure = Failure(FORMAT_CONVERSION_FAILED, CONVERSION_CODE, str(error))
+                buffer = self._error(source, data, failure, chunk)
+                if buffer is not None:
+                    full.append(buffer)
+        return converted
 
     def _add_rows(self, key: BufferKey, rows: _Rows, chunk: Chunk) -> list[Buffer]:
         """The batch's rows of one partition into its buffer as one Arrow table; rows Arrow refuses
         (one at a time, when the whole table cannot be built) go to the error output instead."""
         assert self.converter is not None
         full: list[Buffer] = []
+        table = None if rows.converted or self.batch is None else self.batch.table(rows.data)
+        if table is not None:
+            return self._buffer(key, table, rows, chunk, full)
+        if not rows.converted:
+            rows = self._convert_each(rows, chunk, full)
+            if not rows.rows:
+                return full
         try:
             table = self.converter.table(rows.rows)
         except ARROW_ERRORS as error:
@@ -131,6 +163,9 @@ class Router:
             if not good.rows:
                 return full
             rows, table = good, self.converter.table(good.rows)
+        return self._buffer(key, table, rows, chunk, full)
+
+    def _buffer(self, key: BufferKey, table: Any, rows: _Rows, chunk: Chunk, full: list[Buffer]) -> list[Buffer]:
         sizes = [len(data) for data in rows.data]
         arrivals = [source.arrival_ms for source in rows.sources]
         full.extend(self.buffers.add_rows(key, table, sizes, arrivals, chunk))
