@@ -7,7 +7,9 @@ against issue 18's goals.
 ``python -m bench pipeline [--rate 10000] [--minutes 10] [--shards 1] [--compare VAR=a,b] [--quick]``
 
 ``--compare`` runs the same load once per value of an environment variable of the local runtime (a fresh stack
-each, one after the other), e.g. ``--compare WILDRYDES_FAST_JSON=0,1``, and reports them side by side.
+each, one after the other), e.g. ``--compare WILDRYDES_FAST_JSON=0,1``, or of a template parameter (a CamelCase
+name, deployed with ``local up --parameter``), e.g. ``--compare SummaryStreamShardCount=1,2``, and reports them
+side by side.
 Results: bench/results/pipeline-<rate>[-<minutes>min][-compare].json and .md (the command line is in them).
 """
 
@@ -60,7 +62,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--window", type=int, default=60, help="tumbling window in seconds (default 60)")
     parser.add_argument("--shards", type=int, default=1, help="shards of the source stream (default 1)")
     parser.add_argument("--compare", metavar="VAR=a,b",
-                        help="run once per value of the local runtime's environment variable VAR, side by side")
+                        help="run once per value of the local runtime's environment variable VAR (UPPER_CASE) or of "
+                             "the template parameter VAR (CamelCase), side by side")
     parser.add_argument("--quick", action="store_true", help="30 s at 2,000 records/s with 10 s windows")
     args = parser.parse_args(argv)
     if args.quick:
@@ -73,8 +76,8 @@ def variants(parser: argparse.ArgumentParser, compare: str | None) -> list[tuple
     if not compare:
         return [("", {})]
     name, _, values = compare.partition("=")
-    if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name) or not values:
-        parser.error("--compare takes VAR=value1,value2, e.g. WILDRYDES_FAST_JSON=0,1")
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]*|[A-Z][A-Za-z0-9]*", name) or not values:
+        parser.error("--compare takes VAR=value1,value2, e.g. WILDRYDES_FAST_JSON=0,1 or SummaryStreamShardCount=1,2")
     return [(f"{name}={value}", {name: value}) for value in values.split(",")]
 
 
@@ -82,18 +85,27 @@ def percentile(ordered: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))], 3) if ordered else None
 
 
-def run(args: argparse.Namespace, env: dict[str, str] | None = None) -> dict[str, Any]:
+def is_parameter(name: str) -> bool:
+    """A CamelCase name is a template parameter; an UPPER_CASE one an environment variable."""
+    return any(c.islower() for c in name)
+
+
+def run(args: argparse.Namespace, variant: dict[str, str] | None = None) -> dict[str, Any]:
     """One stack, one load: the figures of one variant."""
+    variant = variant or {}
+    env = {k: v for k, v in variant.items() if not is_parameter(k)}
+    parameters = [arg for k, v in variant.items() if is_parameter(k) for arg in ("--parameter", f"{k}={v}")]
     work = Path(tempfile.mkdtemp(prefix="wildrydes-bench-pipeline-", dir="/tmp"))
     results: dict[str, Any] = {
-        "settings": {k: v for k, v in vars(args).items() if k != "variants"}, "environment": env or {},
+        "settings": {k: v for k, v in vars(args).items() if k != "variants"}, "environment": env,
+        "parameters": {k: v for k, v in variant.items() if is_parameter(k)},
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30),
                     "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
     }
     for stack in started_stack(work, ["--no-producer", "--parameter", f"TumblingWindowInSeconds={args.window}",
                                       "--parameter", "AggregatorBatchSize=10000",
-                                      "--parameter", f"SourceStreamShardCount={args.shards}"], env):
+                                      "--parameter", f"SourceStreamShardCount={args.shards}", *parameters], env):
         watcher = ItemWatcher(stack, unicorn_names(args.unicorns), args.window)
         lags = LagSampler(stack)
         acks = work / "acks.csv"

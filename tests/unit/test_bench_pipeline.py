@@ -17,6 +17,9 @@ def test_compare_gives_one_variant_per_value() -> None:
     assert pipeline.variants(parser, "WILDRYDES_FAST_JSON=0,1") == [
         ("WILDRYDES_FAST_JSON=0", {"WILDRYDES_FAST_JSON": "0"}),
         ("WILDRYDES_FAST_JSON=1", {"WILDRYDES_FAST_JSON": "1"})]
+    assert pipeline.variants(parser, "SummaryStreamShardCount=1,2")[1] == (
+        "SummaryStreamShardCount=2", {"SummaryStreamShardCount": "2"})
+    assert pipeline.is_parameter("SummaryStreamShardCount") and not pipeline.is_parameter("WILDRYDES_FAST_JSON")
     with pytest.raises(SystemExit):
         pipeline.variants(parser, "lower=1")
 
