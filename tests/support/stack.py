@@ -35,6 +35,7 @@ class LocalStack:
     extra_env: dict[str, str] = field(default_factory=dict)  # for `local up` and all it starts (emulator knobs)
     map_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    watchdog: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def endpoint_url(self) -> str:
@@ -72,6 +73,8 @@ class LocalStack:
         # With Dagster, `local up` is ready once the webserver has loaded the code location: minutes on a busy machine.
         timeout = timeout or (400.0 if "--dagster-port" in self.extra_args else 90.0)
         env = {**os.environ, **self.env, **self.extra_env}
+        if self.process is not None and self.process.poll() is not None:
+            self.release_watchdog()  # of the previous run (crashed or killed by the test)
         log = self.log_path.open("ab")
         # Dagster and the history loader only where a test asks for them (they cost a minute of CPU).
         optional = [*([] if "--dagster-port" in self.extra_args else ["--no-dagster"]),
@@ -80,6 +83,12 @@ class LocalStack:
             [*WILDRYDES, "local", "up", "--port", str(self.port), "--data-dir", str(self.data_dir),
              "--map-port", str(self.map_port), *optional, *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=REPO_ROOT,
+            start_new_session=True,
+        )
+        # Should this process die without stop(), the watchdog stops the stack (tests/support/stack_watchdog.py).
+        self.watchdog = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.stack_watchdog", str(self.process.pid), str(self.data_dir)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -108,15 +117,27 @@ class LocalStack:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
         assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-                raise
+        try:
+            if self.process.poll() is None:
+                self.process.send_signal(sig)
+                try:
+                    self.process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                    self.process.wait()
+                    raise
+        finally:
+            self.release_watchdog()
         return self.process.returncode
+
+    def release_watchdog(self) -> None:
+        """Ends the watchdog of a stack that was stopped: its pid is gone, so it signals nothing."""
+        if self.watchdog is not None:
+            assert self.watchdog.stdin is not None
+            self.watchdog.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.watchdog.wait(10)
+            self.watchdog = None
 
     def run_state(self) -> dict:
         try:
