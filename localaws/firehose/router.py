@@ -105,16 +105,16 @@ class Router:
             return self._error(source, source.data, Failure(PROCESSING_FAILED, PARTITION_KEY_CODE, str(error)), chunk)
         if self.converter is None:
             return self.buffers.add(key, data, len(data), source.arrival_ms, chunk)
+        row = None
+        if self.batch is None or not self.batch.eligible:  # else the partition is converted as a whole in _add_rows
+            try:
+                row = self.converter.convert(data)
+            except ConversionError as error:
+                return self._error(source, data, Failure(FORMAT_CONVERSION_FAILED, CONVERSION_CODE, str(error)),
+                                   chunk)
         rows = pending.get(key)
         if rows is None:
             rows = pending[key] = _Rows()
-        if self.batch is not None and self.batch.eligible:
-            rows.add(None, source, data)  # the partition is converted as a whole in _add_rows
-            return None
-        try:
-            row = self.converter.convert(data)
-        except ConversionError as error:
-            return self._error(source, data, Failure(FORMAT_CONVERSION_FAILED, CONVERSION_CODE, str(error)), chunk)
         rows.add(row, source, data)
         return None
 

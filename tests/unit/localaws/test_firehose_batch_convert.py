@@ -8,6 +8,7 @@ import contextlib
 import json
 import math
 import random
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -16,8 +17,10 @@ import pytest
 from localaws.firehose import batch_convert
 from localaws.firehose.batch_convert import BatchConverter
 from localaws.firehose.convert import ConversionError, RowConverter, SerDeOptions
+from localaws.firehose.records import Outcome
 from localaws.firehose.router import ARROW_ERRORS
 from localaws.firehose.schema import Column, parse_type
+from tests.unit.localaws.test_firehose import route, source, stream_config
 
 ARCHIVE_COLUMNS = [("name", "string"), ("statustime", "string"), ("latitude", "double"), ("longitude", "double"),
                    ("distance", "double"), ("healthpoints", "int"), ("magicpoints", "int"),
@@ -162,3 +165,13 @@ def test_the_switch_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not batch_convert.enabled()
     monkeypatch.setenv(batch_convert.SWITCH, "1")
     assert batch_convert.enabled()
+
+
+@pytest.mark.parametrize("switch", ["0", "1"])
+def test_a_partition_of_records_that_do_not_fit_leaves_no_data_buffer(switch: str, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(batch_convert.SWITCH, switch)
+    keys = {("partitionKeyFromLambda", "dt"): "2026-11-25", ("partitionKeyFromLambda", "hour"): "18"}
+    bad = [Outcome(source(str(i)), data=b'{"Distance": "far"}\n', keys=keys) for i in range(3)]
+    buffers, _ = route(stream_config(), bad, tmp_path)
+    assert [(b.output_type, len(b.items)) for b in buffers.due(now=10**12)] == [("format-conversion-failed", 3)]
