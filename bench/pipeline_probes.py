@@ -36,7 +36,7 @@ class ItemWatcher(threading.Thread):
     over a 10-minute run; a key costs ~45 µs, hence the sample while a window's output has not started.) Before
     the first sampled item is seen, an earlier item of the same window is timed at that pass: later, never
     earlier. A window still empty when its successor is complete held no records (the producer started after
-    it) and is dropped. ``scan(everything=True)`` at the end times any count that changed since (an item merged
+    it) and is dropped. ``scan()`` at the end times any count that changed since (an item merged
     from partial windows) at that moment: again later, never earlier."""
 
     SAMPLE = 100
