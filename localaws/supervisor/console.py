@@ -95,8 +95,13 @@ class Console:
 
     def run(self, snapshot: Callable[[], Snapshot], stop: threading.Event) -> None:
         """Shows the status until ``stop`` is set (in a thread of the supervisor)."""
-        while not stop.wait(STATUS_EVERY_S):
+        # On a fixed cadence: a slow snapshot (a status endpoint near its timeout) must not stretch the period.
+        due = time.monotonic() + STATUS_EVERY_S
+        while not stop.wait(max(0.0, due - time.monotonic())):
             self.print(f"status | {self._snapshot(snapshot).summary()}")
+            due += STATUS_EVERY_S
+            if due < time.monotonic():
+                due = time.monotonic() + STATUS_EVERY_S  # a snapshot longer than a period: no burst to catch up
 
     def _snapshot(self, snapshot: Callable[[], Snapshot]) -> Snapshot:
         try:

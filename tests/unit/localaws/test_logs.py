@@ -4,6 +4,7 @@ following, and the plain console's rules (warnings once, repeats counted, never 
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import subprocess
 import sys
@@ -153,3 +154,27 @@ def test_the_status_line_comes_every_interval_until_stopped(monkeypatch: pytest.
     thread.join(5)
     lines = out.getvalue().splitlines()
     assert len(lines) >= 3 and set(lines) == {"status | 1/1 processes up"}
+
+
+def test_a_slow_status_snapshot_does_not_stretch_the_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    import localaws.supervisor.console as console_module
+
+    monkeypatch.setattr(console_module, "STATUS_EVERY_S", 0.2)
+    started: list[float] = []
+
+    def slow_snapshot() -> Snapshot:
+        started.append(time.monotonic())
+        time.sleep(0.18)  # a status endpoint close to its timeout
+        return Snapshot()
+
+    stop = threading.Event()
+    thread = threading.Thread(target=PlainConsole(io.StringIO()).run, args=(slow_snapshot, stop))
+    thread.start()
+    deadline = time.monotonic() + 20
+    while len(started) < 6 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    thread.join(5)
+    gaps = sorted(later - earlier for earlier, later in itertools.pairwise(started))
+    # Waiting a whole period after each snapshot would space them 0.38 s apart.
+    assert len(gaps) >= 5 and gaps[len(gaps) // 2] < 0.29, gaps
