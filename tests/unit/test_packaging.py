@@ -4,6 +4,7 @@ DuckDB, aiohttp, psutil: the `local` extra), and the code location still imports
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -37,14 +38,16 @@ def run(*args: str, cwd: Path = REPO_ROOT, **kwargs: object) -> str:
 def test_the_wheel_without_the_local_extra_imports_the_orchestration(tmp_path: Path) -> None:
     run(uv(), "build", "--wheel", "--offline", "--out-dir", str(tmp_path / "dist"))
     wheel = next((tmp_path / "dist").glob("wildrydes-*.whl"))
-    requirements = tmp_path / "core.txt"
-    requirements.write_text(run(uv(), "export", "--frozen", "--no-dev", "--no-emit-project",
-                                "--format", "requirements-txt", "--quiet"))
-    assert "moto==" not in requirements.read_text() and "dagster==" in requirements.read_text()
+    requirements = run(uv(), "export", "--frozen", "--no-dev", "--no-emit-project", "--format", "requirements-txt",
+                       "--quiet")
+    assert "moto==" not in requirements and "dagster==" in requirements
+    # The core dependencies exactly as locked, from the distributions `make install` cached: `uv sync` reads the
+    # lock's URLs, where `uv pip install -r` would need the package index's pages, which a fresh cache lacks.
     venv = tmp_path / "venv"
-    run(uv(), "venv", "--quiet", "--python", sys.executable, str(venv))
+    run(uv(), "sync", "--frozen", "--offline", "--quiet", "--no-dev", "--no-install-project", "--python",
+        sys.executable, env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)})
     run(uv(), "pip", "install", "--quiet", "--offline", "--no-deps", "--python", str(venv / "bin" / "python"),
-        "-r", str(requirements), str(wheel))
+        str(wheel))
 
     # Run outside the checkout, so that only what the wheel installed can be imported; the dbt project comes
     # beside the package, as in an image.
