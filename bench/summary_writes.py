@@ -3,8 +3,9 @@ new summaries (one per unicorn, as at the end of each minute) through the endpoi
 spends per item: the writing process (boto3, as in the Lambda worker), the gateway (signature and IAM checks),
 dynalite and moto. The same writes straight to dynalite, without the gateway, for comparison.
 
-``python -m bench writes [--items 1000] [--rounds 5] [--quick]``; results: bench/results/summary-writes.json
-and .md, with the command line. Nothing else runs meanwhile (``--no-producer``); the event source mappings
+``python -m bench writes [--items 1000] [--rounds 5] [--concurrency 8,1] [--quick]``; results:
+bench/results/summary-writes.json and .md (summary-writes-concurrency.* with several ``--concurrency`` values),
+with the command line. Nothing else runs meanwhile (``--no-producer``); the event source mappings
 are disabled so the runtime does not poll.
 """
 
@@ -27,6 +28,7 @@ from botocore.config import Config
 
 from bench import RESULTS_DIR
 from bench.pipeline_probes import component_pids
+from streaming.lambdas import summary_writer
 from streaming.lambdas.contract import Summary
 from streaming.lambdas.summary_writer import write_summaries
 from streaming.producer.simulation import unicorn_names
@@ -36,6 +38,7 @@ NAME = "writes"
 DESCRIPTION = "one window's end in DynamoDB: 1,000 summaries through write_summaries, CPU per item and process"
 TABLE = "UnicornSensorData"
 PROCESSES = ("gateway", "dynamodb", "moto")
+LAMBDA_CONCURRENCY = summary_writer.CONCURRENCY  # before the bench sets it
 
 
 def summaries(names: list[str], window: datetime) -> dict[tuple[str, str], list[tuple[str, Summary]]]:
@@ -83,13 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench writes", description=DESCRIPTION)
     parser.add_argument("--items", type=int, default=1000, help="summaries per round (one per unicorn)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", default=str(LAMBDA_CONCURRENCY),
+                        help="writes at a time, comma-separated to compare (the Lambda's: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="200 items, 2 rounds")
     args = parser.parse_args(argv)
     if args.quick:
         args.items, args.rounds = 200, 2
+    concurrencies = [int(value) for value in args.concurrency.split(",")]
     names = unicorn_names(args.items)
     window = datetime(2026, 12, 6, 0, 0)
-    rounds: dict[str, list[dict[str, float]]] = {"through the endpoint": [], "straight to dynalite": []}
+    paths = ("through the endpoint", "straight to dynalite")
+    labels = {(path, c): path if len(concurrencies) == 1 else f"{path}, {c} at a time"
+              for path in paths for c in concurrencies}
+    rounds: dict[str, list[dict[str, float]]] = {label: [] for label in labels.values()}
     with tempfile.TemporaryDirectory(prefix="wildrydes-bench-writes-") as tmp:
         for stack in started_stack(Path(tmp), ["--no-producer"]):
             lam = stack.client("lambda")
@@ -99,27 +108,34 @@ def main(argv: list[str] | None = None) -> int:
             processes = {"client": psutil.Process(), **{n: psutil.Process(pids[n]) for n in PROCESSES}}
             clients = {"through the endpoint": stack.client("dynamodb", max_pool_connections=16),
                        "straight to dynalite": direct_client(stack)}
-            for label, client in clients.items():  # warm-up: connections, table metadata
-                one_round(client, names[:50], window - timedelta(days=1, minutes=len(label)), processes)
+            for path, client in clients.items():  # warm-up: connections, table metadata
+                one_round(client, names[:50], window - timedelta(days=1, minutes=len(path)), processes)
+            minute = 0
             for i in range(args.rounds):  # alternating, each round new items (new minutes)
-                for j, (label, client) in enumerate(clients.items()):
-                    rounds[label].append(one_round(client, names, window + timedelta(minutes=2 * i + j), processes))
+                for (path, concurrency), label in labels.items():
+                    summary_writer.CONCURRENCY = concurrency  # the module's setting, which write_summaries reads
+                    rounds[label].append(one_round(clients[path], names, window + timedelta(minutes=minute),
+                                                   processes))
+                    minute += 1
                     print(f"{label} {i + 1}: {rounds[label][-1]}", flush=True)
     results = {"command": shlex.join(["python", "-m", "bench", "writes", *argv]),
-               "date": datetime.now(UTC).isoformat(timespec="seconds"), "items": args.items, "rounds": rounds,
+               "date": datetime.now(UTC).isoformat(timespec="seconds"), "items": args.items,
+               "concurrency": concurrencies, "rounds": rounds,
                "median": {label: median_row(r) for label, r in rounds.items()}}
-    write_results(results)
+    write_results(results, "summary-writes" if len(concurrencies) == 1 else "summary-writes-concurrency")
     return 0
 
 
-def write_results(results: dict[str, Any]) -> None:
+def write_results(results: dict[str, Any], name: str) -> None:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / "summary-writes.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
     columns = ["wall_s", "client_ms_per_item", "gateway_ms_per_item", "dynamodb_ms_per_item", "moto_ms_per_item"]
     lines = ["# One window's end in DynamoDB: the summary writer's writes", "",
              f"`{results['command']}` ({results['date']}): {results['items']:,} new summaries per round through "
-             "`streaming.lambdas.summary_writer.write_summaries` (conditional PutItem, 8 at a time, as the Lambda "
-             "does), rounds alternating between the two paths; CPU per item in ms (process CPU / items).", "",
+             "`streaming.lambdas.summary_writer.write_summaries` (conditional PutItem, "
+             f"{' or '.join(map(str, results.get('concurrency', [8])))} at a time; the Lambda writes "
+             f"{LAMBDA_CONCURRENCY}), rounds alternating between the paths; CPU per item in ms "
+             "(process CPU / items).", "",
              "| path (median) | wall s | writer ms/item | gateway ms/item | dynalite ms/item | moto ms/item |",
              "|---|---:|---:|---:|---:|---:|"]
     for label, row in results["median"].items():
@@ -127,7 +143,7 @@ def write_results(results: dict[str, Any]) -> None:
     lines += ["", "Every round:", "", "| path | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for label, rounds in results["rounds"].items():
         lines += [f"| {label} | " + " | ".join(str(r[c]) for c in columns) + " |" for r in rounds]
-    (RESULTS_DIR / "summary-writes.md").write_text("\n".join(lines) + "\n")
+    (RESULTS_DIR / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
