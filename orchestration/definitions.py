@@ -12,7 +12,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def load() -> dg.Definitions:
     """Every definition of the code location, resolved (for tests and scripts)."""
-    return dg.load_from_defs_folder(project_root=PROJECT_ROOT)
+    return dg.load_from_defs_folder(path_within_project=PROJECT_ROOT)
 
 
 @dg.definitions

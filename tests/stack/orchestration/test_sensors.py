@@ -89,7 +89,7 @@ def test_successful_reconciliation_chains_to_the_dbt_models(loaded: HistoryStack
     instance = dg.DagsterInstance.ephemeral()
     hour = loaded.hour_keys()[0]
     with environment(loaded.env):
-        result = definitions.get_job_def("register_and_reconcile_hour").execute_in_process(
+        result = definitions.resolve_job_def("register_and_reconcile_hour").execute_in_process(
             partition_key=hour, instance=instance)
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations())
@@ -118,7 +118,7 @@ def test_failed_reconciliation_fails_the_run_and_raises_an_alert(loaded: History
     instance = dg.DagsterInstance.ephemeral()
     try:
         with environment(loaded.env):
-            result = definitions.get_job_def("register_and_reconcile_hour").execute_in_process(
+            result = definitions.resolve_job_def("register_and_reconcile_hour").execute_in_process(
                 partition_key=hour, instance=instance, raise_on_error=False)
     finally:
         dynamodb.put_item(TableName="UnicornSensorData", Item=item)
