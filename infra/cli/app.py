@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
 from infra.errors import WildrydesError
 from localaws.errors import LocalError
@@ -13,6 +13,8 @@ from streaming.map.config import MapError
 
 # What a person acts on: printed as one line, exit 1, never a traceback. Each layer has its own.
 USER_ERRORS = (WildrydesError, LocalError, MapError)
+LOCAL_SHELL = ("`export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 "
+               "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test` (the line `make up` prints)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,8 +62,12 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     except NoCredentialsError:
-        print("wildrydes: error: no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
-              file=sys.stderr)
+        print("wildrydes: error: no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; "
+              f"for the local platform: {LOCAL_SHELL}", file=sys.stderr)
+        return 1
+    except NoRegionError:
+        print(f"wildrydes: error: no AWS region: set AWS_DEFAULT_REGION (or a profile region); for the local platform: "
+              f"{LOCAL_SHELL}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -200,10 +200,13 @@ def _after(oneshot: Component | None, supervisor: Supervisor, then: Callable[[],
 
 def _banner(settings: LocalSettings, producing: int | None, map_url: str | None, dagster_url: str | None,
             history_hours: int = 0, dagster_storage: str | None = None) -> list[str]:
+    cli = command_name()
+    shell = " ".join(f"{key}={value}" for key, value in settings.aws_env().items())
     lines = [
         "",
         "Wild Rydes local platform is up",
-        f"  AWS endpoint     {settings.endpoint_url}   (export AWS_ENDPOINT_URL={settings.endpoint_url})",
+        f"  AWS endpoint     {settings.endpoint_url}",
+        f"  shell            export {shell}",
         f"  health           {settings.endpoint_url}/_wildrydes/health",
         *([f"  live map         {map_url}"] if map_url else []),
         *([f"  Dagster          {dagster_url}   (assets, partitions, runs, checks)"] if dagster_url else []),
@@ -212,13 +215,25 @@ def _banner(settings: LocalSettings, producing: int | None, map_url: str | None,
            f"{settings.data_dir / 'logs' / 'history.log'}); the Dagster daemon starts when it is in"]
           if history_hours else []),
         f"  data directory   {settings.data_dir}",
-        f"  logs             {settings.data_dir / 'logs'}   (`wildrydes local logs -f`, `--level warning`)",
-        *([f"  producer         {producing} unicorns -> Kinesis 'wildrydes'; per-minute aggregates in DynamoDB: "
-           "`wildrydes aggregates --unicorn Shadowfax`"] if producing else []),
-        "  stop             Ctrl-C, or `wildrydes local down`",
+        f"  logs             {settings.data_dir / 'logs'}   (`{cli} local logs -f`, `--level warning`)",
+        *([f"  producer         {producing} unicorns -> Kinesis 'wildrydes'; per-minute aggregates in DynamoDB "
+           f"(after the export above): `{cli} aggregates --unicorn Shadowfax`"] if producing else []),
+        f"  stop             Ctrl-C, or `{cli} local down`",
         "",
     ]
     return lines
+
+
+def command_name() -> str:
+    """``wildrydes`` when the shell finds this very command, else its path (``.venv/bin/wildrydes`` from the
+    checkout): what the banner prints must run when pasted."""
+    script = Path(sys.executable).parent / "wildrydes"
+    found = shutil.which("wildrydes")
+    if found and Path(found).resolve() == script.resolve():
+        return "wildrydes"
+    with contextlib.suppress(ValueError):
+        return str(script.relative_to(Path.cwd()))
+    return str(script)
 
 
 def _running(data_dir: Path) -> dict | None:

@@ -115,3 +115,12 @@ def test_every_command_has_help(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0, result.stderr
     assert "usage: wildrydes" in result.stdout
+
+
+def test_a_command_without_a_region_says_how_to_reach_the_local_platform(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update(HOME=str(tmp_path), AWS_CONFIG_FILE=str(tmp_path / "none"))  # no profile region either
+    result = subprocess.run([*WILDRYDES, "aggregates", "--unicorn", "Shadowfax"], capture_output=True, text=True,
+                            timeout=60, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL)
+    assert_one_line_error(result, "no AWS region", "export AWS_ENDPOINT_URL=http://127.0.0.1:4566",
+                          "AWS_DEFAULT_REGION=")
