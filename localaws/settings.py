@@ -39,6 +39,10 @@ class LocalSettings:
             **LOCAL_CREDENTIALS,
         }
 
+    def shell_exports(self) -> str:
+        """``aws_env()`` as one line to paste into a shell."""
+        return "export " + " ".join(f"{key}={value}" for key, value in self.aws_env().items())
+
 
 def default_data_dir() -> Path:
     return Path(os.environ.get("WILDRYDES_DATA_DIR", REPO_ROOT / ".wildrydes")).resolve()

@@ -9,12 +9,11 @@ from botocore.exceptions import ClientError, EndpointConnectionError, NoCredenti
 
 from infra.errors import WildrydesError
 from localaws.errors import LocalError
+from localaws.settings import LocalSettings, default_data_dir
 from streaming.map.config import MapError
 
 # What a person acts on: printed as one line, exit 1, never a traceback. Each layer has its own.
 USER_ERRORS = (WildrydesError, LocalError, MapError)
-LOCAL_SHELL = ("`export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 "
-               "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test` (the line `make up` prints)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,14 +62,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except NoCredentialsError:
         print("wildrydes: error: no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; "
-              f"for the local platform: {LOCAL_SHELL}", file=sys.stderr)
+              f"for the local platform: {_local_shell()}", file=sys.stderr)
         return 1
     except NoRegionError:
-        print(f"wildrydes: error: no AWS region: set AWS_DEFAULT_REGION (or a profile region); for the local platform: "
-              f"{LOCAL_SHELL}", file=sys.stderr)
+        print("wildrydes: error: no AWS region: set AWS_DEFAULT_REGION (or a profile region); for the local platform: "
+              f"{_local_shell()}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _local_shell() -> str:
+    return f"`{LocalSettings(default_data_dir()).shell_exports()}` (the line `make up` prints)"
 
 
 if __name__ == "__main__":

@@ -201,12 +201,11 @@ def _after(oneshot: Component | None, supervisor: Supervisor, then: Callable[[],
 def _banner(settings: LocalSettings, producing: int | None, map_url: str | None, dagster_url: str | None,
             history_hours: int = 0, dagster_storage: str | None = None) -> list[str]:
     cli = command_name()
-    shell = " ".join(f"{key}={value}" for key, value in settings.aws_env().items())
     lines = [
         "",
         "Wild Rydes local platform is up",
         f"  AWS endpoint     {settings.endpoint_url}",
-        f"  shell            export {shell}",
+        f"  shell            {settings.shell_exports()}",
         f"  health           {settings.endpoint_url}/_wildrydes/health",
         *([f"  live map         {map_url}"] if map_url else []),
         *([f"  Dagster          {dagster_url}   (assets, partitions, runs, checks)"] if dagster_url else []),
