@@ -28,9 +28,8 @@ from botocore.config import Config
 
 from bench import RESULTS_DIR
 from bench.pipeline_probes import component_pids
-from streaming.lambdas import summary_writer
 from streaming.lambdas.contract import Summary
-from streaming.lambdas.summary_writer import write_summaries
+from streaming.lambdas.summary_writer import CONCURRENCY, write_summaries
 from streaming.producer.simulation import unicorn_names
 from tests.support.stack import LocalStack, started_stack
 
@@ -38,7 +37,6 @@ NAME = "writes"
 DESCRIPTION = "one window's end in DynamoDB: 1,000 summaries through write_summaries, CPU per item and process"
 TABLE = "UnicornSensorData"
 PROCESSES = ("gateway", "dynamodb", "moto")
-LAMBDA_CONCURRENCY = summary_writer.CONCURRENCY  # before the bench sets it
 
 
 def summaries(names: list[str], window: datetime) -> dict[tuple[str, str], list[tuple[str, Summary]]]:
@@ -54,11 +52,11 @@ def cpu_seconds(processes: dict[str, psutil.Process]) -> dict[str, float]:
     return {name: sum(p.cpu_times()[:2]) for name, p in processes.items()}
 
 
-def one_round(client: Any, names: list[str], window: datetime, processes: dict[str, psutil.Process]
-              ) -> dict[str, float]:
+def one_round(client: Any, names: list[str], window: datetime, processes: dict[str, psutil.Process],
+              concurrency: int = CONCURRENCY) -> dict[str, float]:
     batch = summaries(names, window)
     before, started = cpu_seconds(processes), time.perf_counter()
-    failed = write_summaries(client, TABLE, batch, deadline=None)
+    failed = write_summaries(client, TABLE, batch, deadline=None, concurrency=concurrency)
     wall = time.perf_counter() - started
     after = cpu_seconds(processes)
     if failed:
@@ -86,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench writes", description=DESCRIPTION)
     parser.add_argument("--items", type=int, default=1000, help="summaries per round (one per unicorn)")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--concurrency", default=str(LAMBDA_CONCURRENCY),
+    parser.add_argument("--concurrency", default=str(CONCURRENCY),
                         help="writes at a time, comma-separated to compare (the Lambda's: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="200 items, 2 rounds")
     args = parser.parse_args(argv)
@@ -113,9 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             minute = 0
             for i in range(args.rounds):  # alternating, each round new items (new minutes)
                 for (path, concurrency), label in labels.items():
-                    summary_writer.CONCURRENCY = concurrency  # the module's setting, which write_summaries reads
                     rounds[label].append(one_round(clients[path], names, window + timedelta(minutes=minute),
-                                                   processes))
+                                                   processes, concurrency))
                     minute += 1
                     print(f"{label} {i + 1}: {rounds[label][-1]}", flush=True)
     results = {"command": shlex.join(["python", "-m", "bench", "writes", *argv]),
@@ -133,8 +130,8 @@ def write_results(results: dict[str, Any], name: str) -> None:
     lines = ["# One window's end in DynamoDB: the summary writer's writes", "",
              f"`{results['command']}` ({results['date']}): {results['items']:,} new summaries per round through "
              "`streaming.lambdas.summary_writer.write_summaries` (conditional PutItem, "
-             f"{' or '.join(map(str, results.get('concurrency', [8])))} at a time; the Lambda writes "
-             f"{LAMBDA_CONCURRENCY}), rounds alternating between the paths; CPU per item in ms "
+             f"{' or '.join(map(str, results['concurrency']))} at a time; the Lambda writes "
+             f"{CONCURRENCY}), rounds alternating between the paths; CPU per item in ms "
              "(process CPU / items).", "",
              "| path (median) | wall s | writer ms/item | gateway ms/item | dynalite ms/item | moto ms/item |",
              "|---|---:|---:|---:|---:|---:|"]

@@ -111,8 +111,9 @@ def write_summaries(
     by_key: dict[Key, list[tuple[str, Summary]]],
     deadline: float | None,
     sleep: Callable[[float], None] = time.sleep,
+    concurrency: int = CONCURRENCY,
 ) -> list[str]:
-    """Merge each summary into its item; the summaries of one key in order, keys concurrently. Returns the
+    """Merge each summary into its item; the summaries of one key in order, keys ``concurrency`` at a time. Returns the
     sequence numbers of the summaries that could not be written (and of those after them on their key)."""
 
     def write_key(summaries: list[tuple[str, Summary]]) -> list[str]:
@@ -123,7 +124,7 @@ def write_summaries(
 
     if len(by_key) <= 1:
         return [seq for summaries in by_key.values() for seq in write_key(summaries)]
-    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
         return [seq for failed in pool.map(write_key, by_key.values()) for seq in failed]
 
 
