@@ -32,6 +32,7 @@ from typing import Any
 import psutil
 
 from bench import RESULTS_DIR
+from bench.pipeline_bursts import CpuTimeline, bursts, ceiling_lines
 from bench.pipeline_identity import check as identity_check
 from bench.pipeline_probes import (
     ItemWatcher,
@@ -116,7 +117,8 @@ def run(args: argparse.Namespace, variant: dict[str, str] | None = None) -> dict
             env={**os.environ, **stack.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # The benchmark's own process (its DynamoDB watcher) shares the cores too: shown, not hidden.
         sampler = ResourceSampler({**component_pids(stack), "producer": producer.pid}, {"bench": os.getpid()})
-        for thread in (watcher, lags, sampler):
+        timeline = CpuTimeline({**component_pids(stack), "producer": producer.pid}, {"bench": os.getpid()})
+        for thread in (watcher, lags, sampler, timeline):
             thread.start()
         started = time.time()
         out, err = producer.communicate(timeout=args.minutes * 60 + 600)
@@ -133,6 +135,7 @@ def run(args: argparse.Namespace, variant: dict[str, str] | None = None) -> dict
         while time.time() < deadline and sum(watcher.counts.values()) < acknowledged:
             time.sleep(1)
         watcher.stop.set()
+        timeline.stop.set()
         watcher.join()
         if watcher.error is not None:
             raise RuntimeError("the DynamoDB watcher failed; the delays would be wrong") from watcher.error
@@ -147,6 +150,7 @@ def run(args: argparse.Namespace, variant: dict[str, str] | None = None) -> dict
                     "minus the window end; windows that ended while producing",
         }
         results["resources"] = summarize_resources(sampler.samples)
+        results["bursts"] = bursts(per_window, timeline.between, os.cpu_count() or 1)
         # The archive runs at a lower priority (batch work): when it had every acknowledged record in S3.
         deadline = time.time() + 1200
         while time.time() < deadline and archive_delivered(stack) < acknowledged:
@@ -203,6 +207,9 @@ def render_markdown(results: dict[str, Any]) -> str:
                   ""]
         lines += [f"- {'met' if met else '**NOT met**'}: {text}" for text, met in goals(r, s["minutes"])]
         lines.append("")
+        if r.get("bursts") and not goals(r, s["minutes"])[1][1]:
+            lines += ["The window-end delay's floor on this machine (bench/pipeline_bursts.py):", "",
+                      *ceiling_lines(r["bursts"], GOAL_P99_S), ""]
     names = sorted({name for r in runs.values() for name in r["resources"]})
     header = " | ".join(label or "CPU %" for label in runs)
     lines += ["## CPU while producing (% of one core, mean; the machine has 200 %)", "",
@@ -218,7 +225,23 @@ def render_markdown(results: dict[str, Any]) -> str:
     for index in range(max(len(w) for w in by_window)):
         cells = [str(list(w.values())[index]) if index < len(w) else "" for w in by_window]
         lines.append(f"| {index + 1} | " + " | ".join(cells) + " |")
+    for label, r in runs.items():
+        lines += burst_table(label, r.get("bursts"))
     return "\n".join(lines) + "\n"
+
+
+def burst_table(label: str, summary: dict[str, Any] | None) -> list[str]:
+    """Each window from its end to its last item: when items appeared, how busy the machine was, CPU by process."""
+    if not summary or not summary["windows"]:
+        return []
+    groups = sorted({g for w in summary["windows"] for g in w["cpu_s"]})
+    lines = ["", f"## Each window's burst{f' ({label})' if label else ''}: window end → last item, CPU-s by process",
+             "", "| window | items | first item s | last item s | busy % | " + " | ".join(groups) + " |",
+             "| --- |" + " ---: |" * (len(groups) + 4)]
+    for i, w in enumerate(summary["windows"], 1):
+        lines.append(f"| {i} | {w['items']} | {w['first_s']} | {w['last_s']} | {w['busy_percent']} | "
+                     + " | ".join(str(w["cpu_s"].get(g, "")) for g in groups) + " |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

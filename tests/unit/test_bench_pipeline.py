@@ -27,16 +27,20 @@ def test_compare_gives_one_variant_per_value() -> None:
 def test_delays_are_grouped_per_window_and_only_for_windows_ended_in_time() -> None:
     watcher = ItemWatcher.__new__(ItemWatcher)  # no stack: only the bookkeeping
     watcher.settled = {("a", "w1"): 103.0, ("b", "w1"): 101.5, ("a", "w2"): 162.0, ("a", "w3"): 230.0}
+    watcher.first_seen = {("a", "w1"): 102.0, ("b", "w1"): 101.5, ("a", "w2"): 161.0, ("a", "w3"): 230.0}
     watcher.window_end = {("a", "w1"): 100.0, ("b", "w1"): 100.0, ("a", "w2"): 160.0, ("a", "w3"): 220.0}
     delays, per_window = watcher.delays(ended_by=200.0)
     assert delays == [1.5, 2.0, 3.0]
     assert [(w["window"], w["items"], w["max_s"]) for w in per_window] == [("w1", 2, 3.0), ("w2", 1, 2.0)]
+    # first item: the earliest first sighting (a count seen before it settled counts), from the window's end
+    assert [(w["end"], w["first_s"]) for w in per_window] == [(100.0, 1.5), (160.0, 1.0)]
 
 
 def watcher(names: list[str], window_s: int = 60, began: float = 120.0) -> ItemWatcher:
     watcher = ItemWatcher.__new__(ItemWatcher)  # no stack: only the bookkeeping
     watcher.names, watcher.window_s, watcher.next_window = names, window_s, began
     watcher.first_seen, watcher.settled, watcher.counts, watcher.window_end, watcher.missing = {}, {}, {}, {}, {}
+    watcher.cursor = {}
     return watcher
 
 
@@ -55,14 +59,20 @@ def test_the_watcher_reads_a_sample_of_an_ended_window_then_every_key_still_miss
     assert list(w.missing) == ["1970-01-01 00:02:00.000"]
     assert w.keys_to_read() == [(n, "1970-01-01 00:02:00.000") for n in ("u000", "u100", "u200")]
     w.record(item("u007", "1970-01-01 00:02:00.000", 60), now=181.0)  # the window's output has started
-    keys = w.keys_to_read()
-    assert len(keys) == 249 and ("u007", "1970-01-01 00:02:00.000") not in keys
+    window = "1970-01-01 00:02:00.000"
+    passes = [w.keys_to_read() for _ in range(3)]  # at most PER_PASS missing keys a pass, the next ones in turn
+    assert [len(keys) for keys in passes] == [100, 100, 100]
+    assert sorted(set(k for keys in passes for k in keys)) == [(n, window) for n in names if n != "u007"]
+    assert passes[0][0] == ("u000", window) and passes[2][49] == ("u000", window)  # and round again
+    for name in names[:200]:
+        w.record(item(name, window, 60), now=181.5)
+    assert w.keys_to_read() == [(n, window) for n in names[200:]]  # few left: every one, every pass
     for name in names:
         w.record(item(name, "1970-01-01 00:02:00.000", 60), now=182.0)
     w.close_complete_windows()
     assert w.missing == {} and w.keys_to_read() == []
     assert w.first_seen[("u007", "1970-01-01 00:02:00.000")] == 181.0
-    assert w.settled[("u000", "1970-01-01 00:02:00.000")] == 182.0
+    assert w.settled[("u000", window)] == 181.5 and w.settled[("u249", window)] == 182.0
 
 
 def test_a_count_that_changes_later_is_timed_when_it_is_seen() -> None:

@@ -277,7 +277,8 @@ def test_functions_and_mappings(template: Template) -> None:
     assert aggregator["DestinationConfig"] == {"OnFailure": {"Destination": get_att("AggregatorDeadLetterQueue")}}
     writer = template.resources["SummaryWriterMapping"]["Properties"]
     assert writer["EventSourceArn"] == get_att("SummaryStream")
-    assert writer["BatchSize"] == 100 and writer["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert writer["BatchSize"] == {"Ref": "SummaryWriterBatchSize"}
+    assert writer["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     for queue in of_type(template, "AWS::SQS::Queue").values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
 
