@@ -34,7 +34,7 @@ import psutil
 
 from localaws.errors import LocalError
 from localaws.settings import LOCAL_ACCOUNT_ID, REPO_ROOT, LocalSettings
-from localaws.supervisor import lifeline, preflight
+from localaws.supervisor import lifeline, preflight, priority
 from localaws.supervisor.console import Console, PlainConsole, ProcessView, Snapshot
 from localaws.supervisor.logs import MAX_BYTES, Entry, RotatingLog, classify, parse, strip_ansi
 from localaws.supervisor.processes import COMPONENT_VAR, DATA_DIR_VAR, RUN_ID_VAR, ProcessRecord
@@ -54,7 +54,8 @@ class Component:
     oneshot: bool = False
     ready_timeout: float = READY_TIMEOUT_S
     # Batch work (the archive, history, Dagster runs) yields the CPU to the live path when the machine is
-    # saturated: a positive niceness, inherited by its children (Lambda workers, dbt).
+    # saturated: a positive niceness, inherited by its children (Lambda workers, dbt), and given to its
+    # session's scheduler autogroup too (priority.py).
     nice: int = 0
     # A server with no health URL is ready when it accepts connections on this port (or on its --port).
     ready_port: int | None = None
@@ -308,6 +309,7 @@ class Supervisor:
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, cwd=REPO_ROOT, start_new_session=True,
         )
+        priority.yield_session(component.process.pid, component.nice)
         component.record = ProcessRecord.of(component.process.pid, component.argv)
         component.started_at = time.monotonic()
         threading.Thread(target=self._pump, args=(component, component.process), daemon=True).start()

@@ -1,0 +1,43 @@
+"""Make a batch component's niceness hold against the other components, not only inside its own session.
+
+Every component runs in its own session (so that it stops as a group). Linux kernels with scheduler
+autogroups (``kernel.sched_autogroup_enabled = 1``, the common default) put each session in a group of its
+own and share the CPU equally between the groups; a process's niceness then only ranks it against the
+processes of its own session. The Firehose at ``nice 10`` kept taking its full share from the live path
+(~0.45 of a core during each window's burst on two cores). Its session's autogroup gets the same niceness,
+so that the group yields as the process would (raising a niceness needs no privilege).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# "0" leaves the autogroups alone: the benchmarks compare both (python -m bench pipeline --compare ...).
+AUTOGROUP_VAR = "WILDRYDES_AUTOGROUP_NICE"
+
+
+def autogroup_path(pid: int) -> Path:
+    return Path(f"/proc/{pid}/autogroup")
+
+
+def yield_session(pid: int, nice: int) -> bool:
+    """Give the autogroup of ``pid``'s session the niceness ``nice``; False where the kernel has no
+    autogroups (not Linux, or built without them), the switch is off, or the process has already exited."""
+    if nice <= 0 or os.environ.get(AUTOGROUP_VAR, "1") == "0":
+        return False
+    try:
+        autogroup_path(pid).write_text(str(nice))
+    except OSError:
+        return False
+    return True
+
+
+def autogroup_nice(pid: int) -> int | None:
+    """The niceness of ``pid``'s autogroup (``/autogroup-123 nice 10``); None without autogroups or for a
+    process in none (the file is then empty)."""
+    try:
+        _, found, nice = autogroup_path(pid).read_text().partition(" nice ")
+    except OSError:
+        return None
+    return int(nice) if found else None

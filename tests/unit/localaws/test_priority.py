@@ -1,0 +1,54 @@
+"""priority.yield_session gives a component's session the niceness of its batch work, where the kernel has
+scheduler autogroups, and leaves everything alone otherwise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localaws.supervisor import priority
+
+
+def autogroups_enabled() -> bool:
+    try:
+        return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def session_leader() -> Iterator[int]:
+    process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE,
+                               start_new_session=True)
+    yield process.pid
+    process.kill()
+    process.wait()
+
+
+def test_a_new_sessions_autogroup_takes_the_niceness(session_leader: int) -> None:
+    before = priority.autogroup_nice(session_leader)
+    written = priority.yield_session(session_leader, 7)
+    assert written == autogroups_enabled()
+    if written:
+        assert before == 0
+        assert priority.autogroup_nice(session_leader) == 7
+    else:
+        assert priority.autogroup_nice(session_leader) is None
+
+
+def test_nothing_is_written_at_niceness_zero_or_with_the_switch_off(
+        session_leader: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert priority.yield_session(session_leader, 0) is False
+    monkeypatch.setenv(priority.AUTOGROUP_VAR, "0")
+    assert priority.yield_session(session_leader, 7) is False
+    assert priority.autogroup_nice(session_leader) in (0, None)
+
+
+def test_an_exited_process_is_not_an_error() -> None:
+    process = subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)
+    process.wait()
+    assert priority.yield_session(process.pid, 7) is False
