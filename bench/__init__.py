@@ -7,11 +7,31 @@ writes its results to ``bench/results/``; ``python -m bench`` finds them by thos
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import platform
+import subprocess
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def host() -> dict[str, Any]:
+    """What a result was measured on and with: the hosts are shared and change between runs (another kernel
+    build, the same load costing a third more CPU), so only figures of one host compare."""
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = (0.0, 0.0, 0.0)
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "load_average_at_start": [round(x, 2) for x in load], "commit": commit}
 
 
 def discover() -> tuple[dict[str, ModuleType], dict[str, str]]:

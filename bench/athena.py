@@ -26,11 +26,9 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +44,7 @@ import boto3  # noqa: E402
 import duckdb  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench import RESULTS_DIR  # noqa: E402
+from bench import RESULTS_DIR, host  # noqa: E402
 from localaws.athena.switches import SWITCH  # noqa: E402
 from localaws.settings import DEFAULT_REGION, LOCAL_CREDENTIALS  # noqa: E402
 from tests.support.athena_stack import AthenaStack, athena_stack, start_engine, stop_engine  # noqa: E402
@@ -123,17 +121,7 @@ class Result:
 
 
 def _machine() -> dict[str, Any]:
-    try:
-        load = os.getloadavg()
-    except OSError:
-        load = (0.0, 0.0, 0.0)
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "duckdb": duckdb.__version__, "load_average_at_start": [round(x, 2) for x in load], "commit": commit}
+    return {**host(), "duckdb": duckdb.__version__}
 
 
 # ---------------------------------------------------------------------------------------------

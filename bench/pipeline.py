@@ -31,7 +31,7 @@ from typing import Any
 
 import psutil
 
-from bench import RESULTS_DIR
+from bench import RESULTS_DIR, host
 from bench.pipeline_bursts import CpuTimeline, bursts, ceiling_lines
 from bench.pipeline_identity import check as identity_check
 from bench.pipeline_probes import (
@@ -101,8 +101,7 @@ def run(args: argparse.Namespace, variant: dict[str, str] | None = None) -> dict
         "settings": {k: v for k, v in vars(args).items() if k != "variants"}, "environment": env,
         "parameters": {k: v for k, v in variant.items() if is_parameter(k)},
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30),
-                    "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+        "machine": {**host(), "memory_gb": round(psutil.virtual_memory().total / 2**30)},
     }
     for stack in started_stack(work, ["--no-producer", "--parameter", f"TumblingWindowInSeconds={args.window}",
                                       "--parameter", "AggregatorBatchSize=10000",
@@ -192,6 +191,13 @@ def goals(r: dict[str, Any], minutes: float) -> list[tuple[str, bool]]:
     ]
 
 
+def host_line(machine: dict[str, Any]) -> str:
+    """The commit and host of a run (results saved before they were recorded have neither)."""
+    known = [f"commit `{machine['commit']}`" if machine.get("commit") else "",
+             f"host {machine['platform']}" if machine.get("platform") else ""]
+    return " " + ", ".join(k for k in known if k) + "." if any(known) else ""
+
+
 def render_markdown(results: dict[str, Any]) -> str:
     s = results["settings"]
     runs = results["runs"]
@@ -199,7 +205,8 @@ def render_markdown(results: dict[str, Any]) -> str:
              f"`{results['command']}`: {s['rate']:,.0f} records/s from {s['unicorns']} unicorns for "
              f"{s['minutes']} min, "
              f"{s['window']} s windows, {s['shards']} shard(s)"
-             + (", a fresh stack per variant, one after the other." if len(runs) > 1 else "."), ""]
+             + (", a fresh stack per variant, one after the other." if len(runs) > 1 else ".")
+             + host_line(results["machine"]), ""]
     for label, r in runs.items():
         lines += [f"## {label or 'this commit'}" if len(runs) > 1 else "## Goals", "",
                   f"Load average at start {r['machine']['load_average_at_start']}; "

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bench import host as bench_host
 from bench import pipeline
 from bench.pipeline_probes import ItemWatcher
 
@@ -107,3 +108,12 @@ def test_goal_lines_say_met_only_when_each_goal_is() -> None:
     assert [met for _, met in pipeline.goals(result(10_000, 4.9, 121.0, 0), minutes=10)] == [True] * 4
     assert [met for _, met in pipeline.goals(result(9_000, 5.1, 200.0, 3), minutes=10)] == [False] * 4
     assert not pipeline.goals(result(10_000, 4.9, 121.0, 0), minutes=3)[0][1]  # not sustained for 10 minutes
+
+
+def test_a_result_names_its_commit_and_host() -> None:
+    machine = bench_host()
+    assert machine["cpus"] >= 1 and machine["platform"] and len(machine["load_average_at_start"]) == 3
+    assert pipeline.host_line({"commit": "abc1234", "platform": "Linux-6.1-x86_64"}) == (
+        " commit `abc1234`, host Linux-6.1-x86_64.")
+    assert pipeline.host_line({"platform": "Linux-6.1-x86_64"}) == " host Linux-6.1-x86_64."
+    assert pipeline.host_line({"cpus": 2}) == ""
