@@ -216,7 +216,7 @@ def test_bad_records_are_skipped_and_counted(stack: LocalStack, page: Page) -> N
     page.wait_for(f"+document.getElementById('bad-count').textContent >= {before + 4}", 10, what="4 bad records")
     assert page.evaluate("wildrydesMap.unicorn('Broken')") is None
     applied = page.evaluate("wildrydesMap.fleet.applied")
-    page.wait_for(f"wildrydesMap.fleet.applied > {applied}", 5, what="good records after the bad ones")
+    page.wait_for(f"wildrydesMap.fleet.applied > {applied}", 20, what="good records after the bad ones")
 
 
 def test_screenshot_shows_the_basemap_and_the_page_used_no_network(page: Page) -> None:
