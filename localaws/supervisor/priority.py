@@ -17,6 +17,14 @@ from pathlib import Path
 AUTOGROUP_VAR = "WILDRYDES_AUTOGROUP_NICE"
 
 
+def autogroups_enabled() -> bool:
+    """Whether the kernel groups the CPU by session (``kernel.sched_autogroup_enabled = 1``)."""
+    try:
+        return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return False
+
+
 def autogroup_path(pid: int) -> Path:
     return Path(f"/proc/{pid}/autogroup")
 

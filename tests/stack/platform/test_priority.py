@@ -4,22 +4,13 @@ CPU equally with every other whatever its processes' niceness); the live path's 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psutil
 
-from localaws.supervisor.priority import autogroup_nice
+from localaws.supervisor.priority import autogroup_nice, autogroups_enabled
 from localaws.supervisor.supervisor import BATCH_NICE
 from tests.support.stack import LocalStack
 
 LIVE = ("gateway", "kinesis", "dynamodb", "lambda")
-
-
-def autogroups_enabled() -> bool:
-    try:
-        return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
-    except OSError:
-        return False
 
 
 def test_the_firehose_yields_to_the_live_path(local_stack: LocalStack) -> None:

@@ -6,18 +6,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from localaws.supervisor import priority
-
-
-def autogroups_enabled() -> bool:
-    try:
-        return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
-    except OSError:
-        return False
 
 
 @pytest.fixture
@@ -32,7 +24,7 @@ def session_leader() -> Iterator[int]:
 def test_a_new_sessions_autogroup_takes_the_niceness(session_leader: int) -> None:
     before = priority.autogroup_nice(session_leader)
     written = priority.yield_session(session_leader, 7)
-    assert written == autogroups_enabled()
+    assert written == priority.autogroups_enabled()
     if written:
         assert before == 0
         assert priority.autogroup_nice(session_leader) == 7
