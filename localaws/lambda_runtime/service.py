@@ -17,6 +17,7 @@ from localaws.kinesis_consumer.clients import client, kinesis_client
 from localaws.kinesis_consumer.process import stop_all
 from localaws.kinesis_consumer.shards import LIST_SHARDS_EVERY_S, ready_shards
 from localaws.kinesis_consumer.status import write_status
+from localaws.lambda_runtime import prompt_polling
 from localaws.lambda_runtime.checkpoints import CheckpointStore
 from localaws.lambda_runtime.invoker import (
     FunctionConfig,
@@ -38,9 +39,11 @@ LAMBDA_SERVICE = "lambda.amazonaws.com"
 class MappingRunner:
     """Runs the shard pollers of one mapping."""
 
-    def __init__(self, config: MappingConfig, store: CheckpointStore) -> None:
+    def __init__(self, config: MappingConfig, store: CheckpointStore,
+                 doorbell: prompt_polling.Doorbell | None = None) -> None:
         self.config = config
         self.store = store
+        self.doorbell = doorbell
         self.stop = threading.Event()
         # As on AWS, the mapping reads the stream and sends failed batches with the function's execution role,
         # and the function runs with it too.
@@ -99,7 +102,8 @@ class MappingRunner:
         for shard_id in ready_shards(shards, self.pollers, finished):
             invoker = FunctionInvoker(self.config.function, base_environment(), self.role.credentials,
                                       logs=function_logs(self.config.function.name, self.role))
-            poller = ShardPoller(self.config, shard_id, self.kinesis, self.sqs, self.store, invoker, self.stop)
+            poller = ShardPoller(self.config, shard_id, self.kinesis, self.sqs, self.store, invoker, self.stop,
+                                 self.doorbell)
             thread = threading.Thread(target=self._poll, args=(poller,), name=f"shard-{shard_id}", daemon=True)
             self.pollers[shard_id] = (poller, thread)
             thread.start()
@@ -107,6 +111,12 @@ class MappingRunner:
                      self.config.stream_name, shard_id)
 
     def _poll(self, poller: ShardPoller) -> None:
+        try:
+            self._poll_until_done(poller)
+        finally:
+            poller.leave()
+
+    def _poll_until_done(self, poller: ShardPoller) -> None:
         while not self.stop.is_set():
             try:
                 poller.run()
@@ -121,6 +131,8 @@ class MappingRunner:
 
     def shutdown(self) -> None:
         self.stop.set()
+        for poller, _ in list(self.pollers.values()):
+            poller.interrupt()
         self.thread.join(timeout=60)
 
     def status(self, now: float) -> dict[str, Any]:
@@ -142,6 +154,8 @@ class LambdaRuntime:
         self.lambda_client = client("lambda")
         self.runners: dict[str, MappingRunner] = {}
         self.stop = threading.Event()
+        # Shared by every mapping's pollers: one function's invocation wakes the others' idle pollers.
+        self.doorbell = prompt_polling.Doorbell() if prompt_polling.enabled() else None
 
     def discover(self) -> dict[str, MappingConfig]:
         configs: dict[str, MappingConfig] = {}
@@ -186,6 +200,6 @@ class LambdaRuntime:
                 del self.runners[uuid]
         for uuid, config in configs.items():
             if uuid not in self.runners:
-                runner = MappingRunner(config, self.store)
+                runner = MappingRunner(config, self.store, self.doorbell)
                 self.runners[uuid] = runner
                 runner.start()

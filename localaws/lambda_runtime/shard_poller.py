@@ -17,6 +17,7 @@ from localaws.lambda_runtime import events
 from localaws.lambda_runtime.checkpoints import Checkpoint, CheckpointStore
 from localaws.lambda_runtime.invoker import FunctionInvoker, Invocation
 from localaws.lambda_runtime.mapping import MappingConfig
+from localaws.lambda_runtime.prompt_polling import Doorbell, idle_wait
 
 log = logging.getLogger("wildrydes.lambda")
 
@@ -35,7 +36,10 @@ def queue_url_of(queue_arn: str) -> str:
 
 class ShardPoller:
     def __init__(self, mapping: MappingConfig, shard_id: str, kinesis: Any, sqs: Any,
-                 store: CheckpointStore, invoker: FunctionInvoker, stop: threading.Event) -> None:
+                 store: CheckpointStore, invoker: FunctionInvoker, stop: threading.Event,
+                 doorbell: Doorbell | None = None) -> None:
+        """With a ``doorbell`` (prompt_polling.py) the poller reads promptly: just after a window's end, and when
+        another mapping's function was invoked; without one, an idle shard is read once a second."""
         self.mapping = mapping
         self.shard_id = shard_id
         self.sqs = sqs
@@ -53,6 +57,8 @@ class ShardPoller:
         self.errors = 0
         self._read_error: Exception | None = None  # of a read-ahead, raised at the next read
         self._in_flight_since: float | None = None  # arrival of the oldest record of the batch being invoked
+        self.doorbell = doorbell
+        self.wake = doorbell.subscribe(mapping.uuid) if doorbell is not None else None
 
     def status(self, now: float) -> dict[str, Any]:
         """For `wildrydes local status`: how far behind the stream's tip this shard's processing is (the
@@ -123,7 +129,10 @@ class ShardPoller:
             reader = threading.Thread(target=self._read_ahead, name=f"read-{self.shard_id}", daemon=True)
             reader.start()
         try:
-            return self.invoker.invoke(event)
+            invocation = self.invoker.invoke(event)
+            if invocation.ok and self.doorbell is not None:
+                self.doorbell.ring(self.mapping.uuid)
+            return invocation
         finally:
             if reader is not None:
                 reader.join()
@@ -141,7 +150,35 @@ class ShardPoller:
                 log.info("mapping=%s shard=%s finished (closed by resharding)", self._short(), self.shard_id)
                 return
             if not progressed:
-                self.stop.wait(IDLE_POLL_S)
+                self._idle()
+
+    def _idle(self) -> None:
+        """Wait before reading again: the idle interval, cut short (with a doorbell) at the open window's end or
+        when another mapping's function was invoked."""
+        if self.wake is None:
+            self.stop.wait(IDLE_POLL_S)
+            return
+        self.wake.wait(idle_wait(time.time(), self._open_window_end(), WINDOW_CLOSE_GRACE_S))
+        self.wake.clear()
+
+    def _open_window_end(self) -> float | None:
+        window_s = self.mapping.tumbling_window_s
+        if not window_s:
+            return None
+        start = self.checkpoint.window_start
+        if start is None and self.buffer:
+            start = events.window_start_of(events.arrival_seconds(self.buffer[0]), window_s)
+        return None if start is None else start + window_s
+
+    def interrupt(self) -> None:
+        """Ends an idle wait at once (the mapping is stopping)."""
+        if self.wake is not None:
+            self.wake.set()
+
+    def leave(self) -> None:
+        """The poller is done: other mappings' invocations no longer ring for it."""
+        if self.doorbell is not None and self.wake is not None:
+            self.doorbell.unsubscribe(self.wake)
 
     def _window_done(self) -> bool:
         if self.checkpoint.window_start is None:
