@@ -15,6 +15,18 @@ from pathlib import Path
 
 # "0" leaves the autogroups alone: the benchmarks compare both (python -m bench pipeline --compare ...).
 AUTOGROUP_VAR = "WILDRYDES_AUTOGROUP_NICE"
+# The archive yields the most: its 60-s buffers absorb a window-end burst that the live path has ~5 s for. At
+# nice 10 (the other batch work's) it still took ~0.4 of a core in each burst at 10,000 records/s.
+ARCHIVE_NICE_VAR = "WILDRYDES_ARCHIVE_NICE"
+ARCHIVE_NICE = 19
+
+
+def archive_nice() -> int:
+    """The Firehose's niceness: ``WILDRYDES_ARCHIVE_NICE`` (0-19, for side-by-side runs), else 19."""
+    text = os.environ.get(ARCHIVE_NICE_VAR) or str(ARCHIVE_NICE)
+    if not text.isdigit() or int(text) > 19:
+        raise ValueError(f"{ARCHIVE_NICE_VAR}={text!r}: expected a niceness from 0 to 19")
+    return int(text)
 
 
 def autogroups_enabled() -> bool:

@@ -199,7 +199,7 @@ class Supervisor:
                       env=self.settings.aws_env()),
             # Executes the deployed delivery streams: Kinesis → processing Lambda → Parquet in S3.
             Component("firehose", [python, "-m", "localaws.firehose", "--data-dir", str(data)],
-                      env=self.settings.aws_env(), nice=BATCH_NICE),
+                      env=self.settings.aws_env(), nice=priority.archive_nice()),
         ]
         return components
 

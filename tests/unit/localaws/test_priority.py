@@ -44,3 +44,17 @@ def test_an_exited_process_is_not_an_error() -> None:
     process = subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)
     process.wait()
     assert priority.yield_session(process.pid, 7) is False
+
+
+def test_the_archive_yields_the_most_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(priority.ARCHIVE_NICE_VAR, raising=False)
+    assert priority.archive_nice() == 19
+    monkeypatch.setenv(priority.ARCHIVE_NICE_VAR, "10")
+    assert priority.archive_nice() == 10
+
+
+@pytest.mark.parametrize("value", ["-1", "20", "high"])
+def test_an_archive_niceness_out_of_range_is_refused_by_name(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(priority.ARCHIVE_NICE_VAR, value)
+    with pytest.raises(ValueError, match="WILDRYDES_ARCHIVE_NICE"):
+        priority.archive_nice()
