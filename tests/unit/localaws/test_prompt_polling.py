@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
 from localaws.kinesis_consumer.reading import IDLE_POLL_S
+from localaws.lambda_runtime.checkpoints import CheckpointStore
+from localaws.lambda_runtime.invoker import FunctionConfig
+from localaws.lambda_runtime.mapping import MappingConfig
 from localaws.lambda_runtime.prompt_polling import AFTER_WINDOW_END_S, Doorbell, enabled, idle_wait
+from localaws.lambda_runtime.shard_poller import ShardPoller
 
 GRACE = 0.5
 
@@ -64,3 +70,29 @@ def test_the_switch_turns_prompt_polling_off(monkeypatch: pytest.MonkeyPatch) ->
     assert enabled()
     monkeypatch.setenv("WILDRYDES_PROMPT_POLLING", "0")
     assert not enabled()
+
+
+def _poller(tmp_path: Path, uuid: str, doorbell: Doorbell) -> ShardPoller:
+    function = FunctionConfig("fn", "arn:aws:lambda:us-east-1:123456789012:function:fn", "m.h", 3, 128, {}, "role")
+    mapping = MappingConfig.from_api({"UUID": uuid, "EventSourceArn": "arn:aws:kinesis:us-east-1:1:stream/s",
+                                      "FunctionArn": "f", "TumblingWindowInSeconds": 60}, function)
+    return ShardPoller(mapping, "shardId-000000000000", None, None, CheckpointStore(tmp_path / f"{uuid}.sqlite"),
+                       None, threading.Event(), doorbell)  # type: ignore[arg-type]
+
+
+def test_an_idle_poller_reads_again_just_after_its_window_ends(tmp_path: Path) -> None:
+    poller = _poller(tmp_path, "aggregator-mapping", Doorbell())
+    poller.checkpoint.window_start = time.time() + 0.2 - 60
+    started = time.monotonic()
+    poller._idle()
+    assert time.monotonic() - started < IDLE_POLL_S - 0.3
+
+
+def test_another_mappings_invocation_ends_an_idle_pollers_wait(tmp_path: Path) -> None:
+    bell = Doorbell()
+    writer = _poller(tmp_path, "writer-mapping", bell)
+    waiting = threading.Thread(target=writer._idle)
+    waiting.start()
+    bell.ring("aggregator-mapping")
+    waiting.join(timeout=IDLE_POLL_S - 0.3)
+    assert not waiting.is_alive()
