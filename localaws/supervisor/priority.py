@@ -3,7 +3,7 @@
 Every component runs in its own session (so that it stops as a group). Linux kernels with scheduler
 autogroups (``kernel.sched_autogroup_enabled = 1``, the common default) put each session in a group of its
 own and share the CPU equally between the groups; a process's niceness then only ranks it against the
-processes of its own session. The Firehose at ``nice 10`` kept taking its full share from the live path
+processes of its own session. The Firehose (then at ``nice 10``) kept taking its full share from the live path
 (~0.45 of a core during each window's burst on two cores). Its session's autogroup gets the same niceness,
 so that the group yields as the process would (raising a niceness needs no privilege).
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from localaws.errors import LocalError
 
 # "0" leaves the autogroups alone: the benchmarks compare both (python -m bench pipeline --compare ...).
 AUTOGROUP_VAR = "WILDRYDES_AUTOGROUP_NICE"
@@ -25,7 +27,7 @@ def archive_nice() -> int:
     """The Firehose's niceness: ``WILDRYDES_ARCHIVE_NICE`` (0-19, for side-by-side runs), else 19."""
     text = os.environ.get(ARCHIVE_NICE_VAR) or str(ARCHIVE_NICE)
     if not text.isdigit() or int(text) > 19:
-        raise ValueError(f"{ARCHIVE_NICE_VAR}={text!r}: expected a niceness from 0 to 19")
+        raise LocalError(f"{ARCHIVE_NICE_VAR}={text!r}: expected a niceness from 0 to 19")
     return int(text)
 
 

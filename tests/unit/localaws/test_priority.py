@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from localaws.errors import LocalError
 from localaws.supervisor import priority
 
 
@@ -56,5 +57,5 @@ def test_the_archive_yields_the_most_unless_told_otherwise(monkeypatch: pytest.M
 @pytest.mark.parametrize("value", ["-1", "20", "high"])
 def test_an_archive_niceness_out_of_range_is_refused_by_name(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(priority.ARCHIVE_NICE_VAR, value)
-    with pytest.raises(ValueError, match="WILDRYDES_ARCHIVE_NICE"):
+    with pytest.raises(LocalError, match="WILDRYDES_ARCHIVE_NICE"):
         priority.archive_nice()
