@@ -46,6 +46,7 @@ from tests.support.firehose_helpers import (
     set_destination,
     wait_for_version,
 )
+from tests.support.pipeline_checks import wait_for
 from tests.support.stack import LocalStack, started_stack
 
 WINDOW_S = 2
@@ -312,7 +313,15 @@ def test_nothing_crashed_nothing_failed_and_the_counts_are_where_an_operator_loo
     logged = [m.group(1) for e in lines if e.level == "ERROR" and (m := failed.search(e.text))]
     assert sorted(logged) == sorted(sent.bad)
     assert not [e for e in lines if "Traceback" in e.text]
-    firehose = json.loads((stack.data_dir / "firehose" / "status.json").read_text())["streams"][ARCHIVE_STREAM]
+    status_path = stack.data_dir / "firehose" / "status.json"
+
+    def delivered_status() -> dict[str, Any] | None:
+        # status.json is rewritten every 2 s (localaws/firehose/service.py): the last objects may be in S3 before
+        # the status that counts them.
+        stream = json.loads(status_path.read_text())["streams"][ARCHIVE_STREAM]
+        return stream if stream["records_delivered"] >= len(sent.good) else None
+
+    firehose = wait_for("a Firehose status.json counting every good record delivered", delivered_status, 20, stack)
     assert firehose["records_failed_by_type"] == {"processing-failed": len(sent.bad)}
     assert firehose["lambda_errors"] == 0
     assert firehose["records_delivered"] == len(sent.good)
