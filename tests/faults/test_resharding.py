@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -39,6 +40,8 @@ WINDOW_S = 2
 # Resharding pauses the producer while the stream updates (longer on a loaded machine): a window longer
 # than that pause is what lets a parent and its child each hold part of one unicorn's window.
 RESHARD_WINDOW_S = 10
+# Long enough that the fault is in place before the window the fleet wrote in ends.
+FAILING_FINAL_WINDOW_S = 30
 
 
 def pipeline(window_s: int) -> list[str]:
@@ -161,11 +164,26 @@ def test_windows_ended_early_by_their_state_size_add_up_exactly(stack: LocalStac
     assert len(merged_items(stack)) > 10
 
 
-def test_a_final_invoke_failing_longer_than_the_old_retry_limit_loses_no_window(stack: LocalStack) -> None:
+@pytest.fixture
+def long_window_stack(tmp_path: Path) -> Iterator[LocalStack]:
+    stack = LocalStack(data_dir=tmp_path / "data", port=free_port(), log_path=tmp_path / "stack.log",
+                       extra_args=pipeline(FAILING_FINAL_WINDOW_S))
+    yield stack
+    if stack.process is not None and stack.process.poll() is None:
+        stack.stop()
+
+
+def test_a_final_invoke_failing_longer_than_the_old_retry_limit_loses_no_window(
+        long_window_stack: LocalStack) -> None:
     """The summary stream refuses the next 10 PutRecords with an error nothing retries (access denied, as a
     missing permission would): the aggregator's final invokes fail more than the 5 retries the template used
-    to allow, are retried until they succeed, and no window goes to the dead-letter queue."""
+    to allow, are retried until they succeed, and no window goes to the dead-letter queue. The fleet writes
+    for 8 s from just after a window's start, so that window is still open when the fault is added (with 2-s
+    windows the last one could close first: the runtime closes a quiet window 0.5 s after its end)."""
+    stack = long_window_stack
     start(stack)
+    window_start = time.time() // FAILING_FINAL_WINDOW_S * FAILING_FINAL_WINDOW_S
+    time.sleep(max(0.0, window_start + FAILING_FINAL_WINDOW_S + 1 - time.time()))  # 1 s into the next window
     fleet = produce(stack, seed=71, seconds=8, unicorns=8, rate=5)
     _, err = fleet.communicate(timeout=300)
     assert fleet.returncode == 0, err[-2000:]
@@ -176,7 +194,7 @@ def test_a_final_invoke_failing_longer_than_the_old_retry_limit_loses_no_window(
              stack)
     closing = produce(stack, seed=72, seconds=4, unicorns=8, rate=5)  # its PutRecords wait out the rest
     closing.communicate(timeout=300)
-    assert assert_aggregates_exact(stack, WINDOW_S, timeout=300) >= 8 * 5 * 8
+    assert assert_aggregates_exact(stack, FAILING_FINAL_WINDOW_S, timeout=300) >= 8 * 5 * 8
     dead_letters = stack.client("sqs").get_queue_attributes(
         QueueUrl=stack.outputs["AggregatorDeadLetterQueueUrl"], AttributeNames=["ApproximateNumberOfMessages"])
     assert dead_letters["Attributes"]["ApproximateNumberOfMessages"] == "0"
