@@ -50,13 +50,17 @@ def pipeline(window_s: int) -> list[str]:
             "--parameter", "ArchiveBufferIntervalSeconds=1", "--parameter", "ArchiveBufferSizeMB=1"]
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[LocalStack]:
+def stack_with_windows(tmp_path: Path, window_s: int) -> Iterator[LocalStack]:
     stack = LocalStack(data_dir=tmp_path / "data", port=free_port(), log_path=tmp_path / "stack.log",
-                       extra_args=pipeline(WINDOW_S))
+                       extra_args=pipeline(window_s))
     yield stack
     if stack.process is not None and stack.process.poll() is None:
         stack.stop()
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[LocalStack]:
+    yield from stack_with_windows(tmp_path, WINDOW_S)
 
 
 def start(stack: LocalStack) -> str:
@@ -166,11 +170,7 @@ def test_windows_ended_early_by_their_state_size_add_up_exactly(stack: LocalStac
 
 @pytest.fixture
 def long_window_stack(tmp_path: Path) -> Iterator[LocalStack]:
-    stack = LocalStack(data_dir=tmp_path / "data", port=free_port(), log_path=tmp_path / "stack.log",
-                       extra_args=pipeline(FAILING_FINAL_WINDOW_S))
-    yield stack
-    if stack.process is not None and stack.process.poll() is None:
-        stack.stop()
+    yield from stack_with_windows(tmp_path, FAILING_FINAL_WINDOW_S)
 
 
 def test_a_final_invoke_failing_longer_than_the_old_retry_limit_loses_no_window(
