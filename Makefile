@@ -36,18 +36,21 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --extra local --python $(PYTHON)
+	@echo "installing the Python environment into $(VENV) (uv sync --frozen; about a minute on a fresh machine)"
+	@$(UV) sync --quiet --frozen --extra local --python $(PYTHON)
 	@touch $@
 
 $(LINT_VENV)/.synced: $(UV) infra/lint/pyproject.toml infra/lint/uv.lock
-	$(UV) sync --frozen --project infra/lint --python $(PYTHON)
+	@echo "installing the template linters into $(LINT_VENV)"
+	@$(UV) sync --quiet --frozen --project infra/lint --python $(PYTHON)
 	@touch $@
 
 $(NODE_MODULES): localaws/node/package.json localaws/node/package-lock.json
 	@command -v node >/dev/null || { echo "Node.js 20+ is required and was not found on PATH"; exit 1; }
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || \
 		{ echo "Node.js 20+ is required (found $$(node --version))"; exit 1; }
-	npm ci --prefix localaws/node --no-audit --no-fund
+	@echo "installing the local endpoint's Node packages (kinesalite, dynalite)"
+	@npm ci --prefix localaws/node --no-audit --no-fund --loglevel=error
 
 # The live map's browser tests drive Debian's Chromium headless.
 $(CHROMIUM):
@@ -62,10 +65,12 @@ postgresql:
 
 # The live map's packages (esbuild, Leaflet, the AWS SDK) and its bundle, built from src/ and static/.
 $(MAP_MODULES): streaming/map/package.json streaming/map/package-lock.json $(NODE_MODULES)
-	npm ci --prefix streaming/map --no-audit --no-fund
+	@echo "installing the live map's Node packages"
+	@npm ci --prefix streaming/map --no-audit --no-fund --loglevel=error
 
 $(MAP_SITE): $(MAP_MODULES) $(MAP_SOURCES)
-	cd streaming/map && node build.mjs
+	@echo "building the live map into streaming/map/site/"
+	@cd streaming/map && node build.mjs > /dev/null
 
 lint: install
 	$(VENV)/bin/ruff check .
