@@ -25,6 +25,10 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # A level word early in the line: "INFO wildrydes…", "- WARNING -", "[ERROR]", "level=error"
 _LEVEL = re.compile(r"(?:^|[\s\[|:=-])(DEBUG|INFO|WARNING|WARN|ERROR|EXCEPTION|CRITICAL|FATAL)(?=$|[\s\]|:-])",
                     re.IGNORECASE)
+# Lines that name a warning level for what is a component's normal lifecycle: shown as INFO, so the terminal and
+# the status do not report them as problems. Dagster's daemon reloads the code location every 60 s, waits for
+# the new code server, then stops heartbeating the old one, which logs this as it exits (dagster PR 14649).
+_EXPECTED = re.compile(r"dagster\.code_server - WARNING - No heartbeat received in \d+ seconds, shutting down")
 _TRACEBACK = re.compile(r"^(Traceback |\s+File \"|\s{2,}\S|\w+(\.\w+)*(Error|Exception):)")
 MAX_BYTES = 10 * 1024 * 1024
 BACKUPS = 3
@@ -39,6 +43,8 @@ def classify(text: str, previous: str = "INFO") -> tuple[str, bool]:
     """The level a line names, and whether it continues the line before (a traceback, which keeps the
     level of the line it continues, at least ERROR)."""
     match = _LEVEL.search(text[:160])
+    if match and _EXPECTED.search(text):
+        return "INFO", False
     if match:
         word = match.group(1).upper()
         return _ALIASES.get(word, word), False

@@ -32,6 +32,10 @@ WILDRYDES = [sys.executable, "-m", "infra.cli"]
     ('  File "x.py", line 3, in <module>', "ERROR", True),
     ("ValueError: bad", "ERROR", True),
     ("an informational word: errors 0", "INFO", False),
+    # the daemon's old code server exiting after a workspace reload: its normal lifecycle, not a problem
+    ("2026-12-07 02:54:53 +0000 - dagster.code_server - WARNING - No heartbeat received in 20 seconds, shutting down",
+     "INFO", False),
+    ("2026-12-07 02:54:53 +0000 - dagster.code_server - WARNING - Something else went wrong", "WARNING", False),
 ])
 def test_levels_are_read_from_the_line(line: str, level: str, continued: bool) -> None:
     assert classify(line, "ERROR" if continued else "INFO") == (level, continued)
