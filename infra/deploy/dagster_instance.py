@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from infra.deploy import DeployError
+from orchestration.defs.platform.run_tags import dbt_concurrency_limit
 
 # The stack outputs the configuration is made of.
 INSTANCE_OUTPUTS = (
@@ -58,7 +59,7 @@ def instance_config(outputs: Mapping[str, str], *, max_concurrent_runs: int = MA
             "password": {"env": PG_PASSWORD_ENV},
             "params": {"sslmode": "require"},
         }}},
-        "run_queue": {"max_concurrent_runs": max_concurrent_runs},
+        "run_queue": {"max_concurrent_runs": max_concurrent_runs, "tag_concurrency_limits": [dbt_concurrency_limit()]},
         "run_launcher": {
             "module": "dagster_aws.ecs",
             "class": "EcsRunLauncher",

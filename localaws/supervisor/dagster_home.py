@@ -2,9 +2,9 @@
 
 ``prepare_home(data_dir)`` (called by `wildrydes local up` before it starts the webserver and the daemon)
 creates the directory with a ``dagster.yaml`` (SQLite storage in the directory, or PostgreSQL with
-``--dagster-storage postgres`` (postgres.py), at most two runs at a time — a laptop-sized queue —, run
-monitoring and retries of crashed runs, no telemetry) and fixes the
-platform's partition start date once, in ``start_date``; `local up` hands it to Dagster as
+``--dagster-storage postgres`` (postgres.py), at most two runs at a time — a laptop-sized queue —, dbt one at
+a time, run monitoring and retries of crashed runs, no telemetry) and fixes the platform's partition start date
+once, in ``start_date``; `local up` hands it to Dagster as
 ``WILDRYDES_START_DATE``, the variable the code location reads, so the partitions do not move from one
 start to the next. Existing files are kept.
 """
@@ -15,16 +15,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from orchestration.defs.platform.run_tags import DBT_RUNS_LIMIT, DBT_RUNS_TAG
+
 RUN_LAUNCHER = """\
 run_launcher:
   module: localaws.supervisor.dagster_launcher
   class: LocalRunLauncher
 """
-DAGSTER_YAML = f"""\
-# Written once by localaws/supervisor/dagster_home.py; edit freely.
+OLD_RUN_QUEUE = "run_queue:\n  max_concurrent_runs: 2\n"
+RUN_QUEUE = f"""\
 run_queue:
   max_concurrent_runs: 2
-# A run whose worker died (a killed process, a crashed machine) is noticed and run again; a run that failed
+  # dbt one run at a time: two builds race on the same Athena tables (orchestration/defs/platform/run_tags.py)
+  tag_concurrency_limits:
+    - key: {DBT_RUNS_TAG}
+      limit: {DBT_RUNS_LIMIT}
+"""
+DAGSTER_YAML = f"""\
+# Written once by localaws/supervisor/dagster_home.py; edit freely.
+{RUN_QUEUE}# A run whose worker died (a killed process, a crashed machine) is noticed and run again; a run that failed
 # on its own (e.g. a red blocking check) is not retried. Dagster's default launcher cannot tell a dead worker:
 {RUN_LAUNCHER}run_monitoring:
   enabled: true
@@ -75,6 +84,9 @@ def prepare_home(data_dir: Path, now: datetime | None = None, storage: str | Non
     elif "run_launcher:" not in config.read_text():  # written by an earlier version
         config.write_text(config.read_text() + "# Added by a later version (dead run workers are noticed):\n"
                           + RUN_LAUNCHER)
+    if OLD_RUN_QUEUE in config.read_text() and "tag_concurrency_limits:" not in config.read_text():
+        # written before dbt runs were limited to one at a time
+        config.write_text(config.read_text().replace(OLD_RUN_QUEUE, RUN_QUEUE, 1))
     config.write_text(with_storage(config.read_text(), storage))
     seed_reexecution_cursors(home)
     start = home / START_DATE_FILE

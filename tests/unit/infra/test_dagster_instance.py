@@ -26,6 +26,7 @@ from infra.deploy.dagster_instance import (
     render_instance_yaml,
 )
 from infra.deploy.template import load_template
+from orchestration.defs.platform.run_tags import DBT_RUNS_TAG
 
 OUTPUTS = {
     "DatabaseEndpointAddress": "wildrydes-dagster-postgres.abc123.us-east-1.rds.amazonaws.com",
@@ -112,6 +113,7 @@ def test_dagster_accepts_it_as_an_instance_configuration(tmp_path: Path, environ
     config, custom_class = dagster_instance_config(str(tmp_path))
     assert custom_class is None
     assert {"storage", "run_queue", "run_launcher", "compute_logs", "run_monitoring", "run_retries"} <= set(config)
+    assert {"key": DBT_RUNS_TAG, "limit": 1} in config["run_queue"]["tag_concurrency_limits"]  # dbt one at a time
     # each configurable class's own schema, with the environment variables resolved as the containers would
     for key in ("run_launcher", "compute_logs"):
         klass = getattr(import_module(config[key]["module"]), config[key]["class"])

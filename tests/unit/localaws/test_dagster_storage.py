@@ -4,10 +4,19 @@ for Dagster's instance schema."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 from dagster._core.instance.config import dagster_instance_config_schema
 
-from localaws.supervisor.dagster_home import DAGSTER_YAML, STORAGE_BEGIN, postgres_storage, with_storage
+from localaws.supervisor.dagster_home import (
+    DAGSTER_YAML,
+    OLD_RUN_QUEUE,
+    STORAGE_BEGIN,
+    postgres_storage,
+    prepare_home,
+    with_storage,
+)
 
 POSTGRES = postgres_storage(5433, "dagster", "dagster", "DAGSTER_PG_PASSWORD")
 
@@ -34,3 +43,16 @@ def test_both_instances_fit_dagsters_schema() -> None:
     for config in (DAGSTER_YAML, with_storage(DAGSTER_YAML, POSTGRES)):
         result = validate_config(dagster_instance_config_schema(), yaml.safe_load(config))
         assert result.success, result.errors
+
+
+def test_a_home_written_before_the_dbt_limit_gets_it_once_and_keeps_the_rest(tmp_path: Path) -> None:
+    config = tmp_path / "dagster" / "dagster.yaml"
+    config.parent.mkdir()
+    config.write_text(DAGSTER_YAML.replace(DAGSTER_YAML.split("# A run whose")[0].split("\n", 1)[1], OLD_RUN_QUEUE)
+                      + "# a user's own line\n")
+    assert "tag_concurrency_limits" not in config.read_text()
+    prepare_home(tmp_path)
+    prepare_home(tmp_path)
+    text = config.read_text()
+    assert text.count("tag_concurrency_limits:") == 1 and text.endswith("# a user's own line\n")
+    assert yaml.safe_load(text)["run_queue"] == yaml.safe_load(DAGSTER_YAML)["run_queue"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 
 from infra.deploy.state import outputs_environment
 from orchestration.defs.platform import keys
@@ -95,3 +96,14 @@ def test_no_endpoint_or_region_in_the_code_location() -> None:
                 continue  # forwards the optional boto3 setting, unset by default
             assert needle not in text, f"{needle} in {path}"
 
+
+
+def test_both_dbt_jobs_carry_the_tag_the_run_queue_limits_to_one_run(definitions: dg.Definitions) -> None:
+    from localaws.supervisor.dagster_home import DAGSTER_YAML
+    from orchestration.defs.automation.jobs import DBT_DAILY, DBT_HOURLY
+    from orchestration.defs.platform.run_tags import DBT_RUNS_TAG
+
+    for name in (DBT_HOURLY, DBT_DAILY):
+        assert DBT_RUNS_TAG in definitions.resolve_job_def(name).tags, name
+    limits = yaml.safe_load(DAGSTER_YAML)["run_queue"]["tag_concurrency_limits"]
+    assert {"key": DBT_RUNS_TAG, "limit": 1} in limits
