@@ -16,10 +16,16 @@ const modules = path.join(__dirname, 'node_modules')
 const instant = { createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }
 let server
 if (args.service === 'kinesis') {
-  fs.mkdirSync(args.path, { recursive: true })
   require('./kinesalite_speedups').install(require(path.join(modules, 'kinesalite', 'db')),
     require(path.join(modules, 'bignumber.js')))
+  try {
+    require('./kinesalite_tail').install(path.join(modules, 'kinesalite')) // before the fidelity patch wraps it
+  } catch (err) {
+    console.error(`kinesis backend: ${err.message}`)
+    process.exit(2)
+  }
   require('./kinesalite_fidelity').install(path.join(modules, 'kinesalite'))
+  fs.mkdirSync(args.path, { recursive: true })
   server = require(path.join(modules, 'kinesalite'))({ path: args.path, shardLimit: 1000, ...instant })
 } else if (args.service === 'dynamodb') {
   fs.mkdirSync(args.path, { recursive: true })
@@ -38,6 +44,10 @@ server.listen(Number(args.port), args.host, () => {
 })
 
 function stop() {
+  if (args.service === 'kinesis') {
+    const { served, passed } = require('./kinesalite_tail').counters
+    console.log(`kinesis backend stopping: ${served} GetRecords answered from the shards' tails, ${passed} by kinesalite`)
+  }
   server.close(() => process.exit(0))
   setTimeout(() => process.exit(0), 5000).unref()
 }
