@@ -66,6 +66,7 @@ function tailedStreamDb(streamDb, streams, name, limit) {
   if (streamDb._wildrydesTailed) return streamDb
   const shards = new Map()
   streams.set(name, shards)
+  let blind = false // a write this cannot see (a chained batch): no tail for this stream from then on
   const tailOf = (key) => {
     const shardHex = key.slice(0, key.indexOf('/'))
     let tail = shards.get(shardHex)
@@ -76,16 +77,20 @@ function tailedStreamDb(streamDb, streams, name, limit) {
   streamDb.put = function (key, value, options, cb) {
     const done = typeof options === 'function' ? options : cb
     const committed = (err) => {
-      if (!err && typeof key === 'string') tailOf(key).append(key, value)
+      if (!err && !blind && typeof key === 'string') tailOf(key).append(key, value)
       done(err)
     }
     return typeof options === 'function' ? put.call(this, key, value, committed) : put.call(this, key, value, options, committed)
   }
   streamDb.batch = function (ops, options, cb) {
-    if (!Array.isArray(ops)) return batch.apply(this, arguments)
+    if (!Array.isArray(ops)) {
+      blind = true
+      shards.clear()
+      return batch.apply(this, arguments)
+    }
     const done = typeof options === 'function' ? options : cb
     const committed = (err) => {
-      if (!err) {
+      if (!err && !blind) {
         for (const op of ops) {
           if (op.type === 'put' && typeof op.key === 'string') tailOf(op.key).append(op.key, op.value)
           else shards.clear() // a delete (retention, a deleted stream): start the tails again
