@@ -73,11 +73,18 @@ function tailedStreamDb(streamDb, streams, name, limit) {
     if (!tail) shards.set(shardHex, tail = new Tail(limit))
     return tail
   }
+  // A committed record goes into its shard's tail; anything else (a delete: retention, a deleted stream) starts
+  // the stream's tails again, so a tail never has a gap.
+  const committedWrite = (type, key, value) => {
+    if (blind) return
+    if (type === 'put' && typeof key === 'string') tailOf(key).append(key, value)
+    else shards.clear()
+  }
   const put = streamDb.put, batch = streamDb.batch
   streamDb.put = function (key, value, options, cb) {
     const done = typeof options === 'function' ? options : cb
     const committed = (err) => {
-      if (!err && !blind && typeof key === 'string') tailOf(key).append(key, value)
+      if (!err) committedWrite('put', key, value)
       done(err)
     }
     return typeof options === 'function' ? put.call(this, key, value, committed) : put.call(this, key, value, options, committed)
@@ -90,12 +97,7 @@ function tailedStreamDb(streamDb, streams, name, limit) {
     }
     const done = typeof options === 'function' ? options : cb
     const committed = (err) => {
-      if (!err && !blind) {
-        for (const op of ops) {
-          if (op.type === 'put' && typeof op.key === 'string') tailOf(op.key).append(op.key, op.value)
-          else shards.clear() // a delete (retention, a deleted stream): start the tails again
-        }
-      }
+      if (!err) for (const op of ops) committedWrite(op.type, op.key, op.value)
       done(err)
     }
     return typeof options === 'function' ? batch.call(this, ops, committed) : batch.call(this, ops, options, committed)
