@@ -79,9 +79,11 @@ class QueryContext:
     parameters: list[str] = field(default_factory=list)
     cancelled: threading.Event = field(default_factory=threading.Event)
     connection: duckdb.DuckDBPyConnection | None = None
-    # a query's CSV result is uploaded while it runs when the executor gives a way to (see results.CsvUpload)
-    open_csv_upload: Callable[[list[str]], results.CsvUpload] | None = None
+    # a query's CSV result is uploaded while it runs when the executor gives a way to (see results.CsvUpload);
+    # it is opened with the result's column names and DuckDB types, once they are known
+    open_csv_upload: Callable[[list[str], list[str]], results.CsvUpload] | None = None
     csv_upload: results.CsvUpload | None = None
+    metadata_upload: results.MetadataUpload | None = None  # the .metadata put early, by open_csv_upload
     scanned: int = 0
     planning_ms: int = 0
     timings: dict[str, float] = field(default_factory=dict)

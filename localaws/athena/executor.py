@@ -74,8 +74,14 @@ class Executor:
             parameters=list(record.parameters or []),
         )
         location = f"{output_folder}{record.id}.csv"
-        ctx.open_csv_upload = lambda names: results.CsvUpload(self.objects, location, names, self._io.submit,
-                                                              CSV_PART_BYTES)
+
+        def open_csv_upload(names: list[str], duck_types: list[str]) -> results.CsvUpload:
+            if ctx.metadata_upload is None:
+                ctx.metadata_upload = results.MetadataUpload(self.objects, f"{location}.metadata", self._io.submit)
+            ctx.metadata_upload.send([athena_column_info(n, t) for n, t in zip(names, duck_types, strict=True)])
+            return results.CsvUpload(self.objects, location, names, self._io.submit, CSV_PART_BYTES)
+
+        ctx.open_csv_upload = open_csv_upload
         with self._lock:
             self._jobs[record.id] = ctx
         self._pool.submit(self._run, record, ctx)
@@ -188,13 +194,24 @@ class Executor:
         upload, ctx.csv_upload = ctx.csv_upload, None
         if upload is not None:
             upload.abort()
+        metadata, ctx.metadata_upload = ctx.metadata_upload, None
+        if metadata is not None:
+            metadata.abort()
 
     def _write_results(self, record: QueryRecord, ctx: QueryContext, outcome: Outcome) -> str:
         """The result object and its metadata in S3, and the local copy GetQueryResults pages from."""
         location = f"{ctx.output_location}{record.id}.{outcome.kind}"
         text = outcome.text
         column_info = [athena_column_info(n, t) for n, t in zip(outcome.names, outcome.duck_types, strict=True)]
-        uploads = [self._io.submit(self.objects.put, f"{location}.metadata", results.metadata_bytes(column_info))]
+        metadata = ctx.metadata_upload  # put early when the result's columns were known (a CSV result)
+        if metadata is not None and metadata.url != f"{location}.metadata":
+            metadata.abort()
+            metadata = None
+        if metadata is None:
+            metadata = ctx.metadata_upload = results.MetadataUpload(self.objects, f"{location}.metadata",
+                                                                    self._io.submit)
+        metadata.send(column_info)
+        uploads = []
         streamed = ctx.csv_upload if outcome.kind == "csv" else None
         if streamed is None:
             if outcome.kind == "csv":
@@ -212,6 +229,8 @@ class Executor:
         finally:
             for upload in uploads:
                 upload.result()
+        metadata.finish(column_info)
+        ctx.metadata_upload = None
         if self.recent is not None and text is not None and text.num_rows:
             self.recent.put(record.id, text)
         if outcome.manifest is not None:

@@ -344,6 +344,10 @@ class ObjectStore:
                 self.s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk],
                                                               "Quiet": True})
 
+    def remove(self, url: str) -> None:
+        bucket, key = parse_s3_url(url)
+        self.s3.delete_object(Bucket=bucket, Key=key)
+
     def delete_prefix(self, url: str) -> int:
         bucket, prefix = parse_s3_url(folder(url))
         keys: list[S3Object] = []

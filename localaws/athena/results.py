@@ -360,6 +360,40 @@ class CsvUpload:
             self.objects.abort_multipart(self.url, upload_id)
 
 
+class MetadataUpload:
+    """A query's ``.metadata`` object (its columns), put as soon as the result's columns are known, while
+    DuckDB still runs the query, rather than after it: the state says SUCCEEDED only once the object is
+    there, and then no longer waits for this PUT as well. A failed query's is deleted again."""
+
+    def __init__(self, objects: Any, url: str, submit: Any) -> None:
+        self.objects = objects
+        self.url = url
+        self.submit = submit  # runs a function in the background, returning a Future
+        self._sent: tuple[list[dict[str, Any]], Any] | None = None  # the columns put, and the PUT's Future
+
+    def send(self, column_info: list[dict[str, Any]]) -> None:
+        if self._sent is not None:
+            if self._sent[0] == column_info:
+                return
+            self._sent[1].result()  # other columns (a prepared query planned again): the earlier PUT lands first
+        self._sent = (column_info, self.submit(self.objects.put, self.url, metadata_bytes(column_info)))
+
+    def finish(self, column_info: list[dict[str, Any]]) -> None:
+        """The object holds ``column_info`` once this returns (or it raises the PUT's error)."""
+        self.send(column_info)
+        assert self._sent is not None
+        self._sent[1].result()
+
+    def abort(self) -> None:
+        sent, self._sent = self._sent, None
+        if sent is None:
+            return
+        with contextlib.suppress(Exception):
+            sent[1].result()
+        with contextlib.suppress(Exception):
+            self.objects.remove(self.url)
+
+
 def txt_bytes(text: pa.Table) -> bytes:
     lines = []
     for row in text.to_pylist():

@@ -173,7 +173,7 @@ class Runner:
         try:
             if not (upload and names and ctx.open_csv_upload is not None):
                 return results.to_text_table(con, sql, names, duck_types, relation, column_zones)
-            ctx.csv_upload = ctx.open_csv_upload(names)
+            ctx.csv_upload = ctx.open_csv_upload(names, duck_types)
             batches = []
             for batch in results.text_batches(con, sql, names, duck_types, relation, column_zones):
                 ctx.check()
