@@ -216,6 +216,14 @@ class Catalog:
                 return None
             raise self._fail(error, f"Reading database {name}") from None
 
+    def stamp(self, database: str) -> str | None:
+        """Glue's mutation stamp (one scope for all of Glue) by its cheapest read, GetDatabase; None when the
+        database is gone or the endpoint does not say."""
+        try:
+            return mutation_stamp(self.glue.get_database(Name=database.lower()))
+        except ClientError:
+            return None
+
     def require_database(self, name: str) -> dict[str, Any]:
         database = self.get_database(name)
         if database is None:

@@ -125,15 +125,10 @@ class Connections:
         self._checks = ThreadPoolExecutor(8, thread_name_prefix="freshness")
 
     def assumptions(self, probe: tuple[str, str]) -> Assumptions:
-        """Assumptions checked by reads in the background: Glue's stamp by GetTable of ``probe``
-        (database, table), a bucket's by HeadBucket."""
+        """Assumptions checked by reads in the background: Glue's stamp by GetDatabase of ``probe``'s
+        database (the stamp is Glue's as a whole, so the cheapest read will do), a bucket's by HeadBucket."""
         catalog, objects = self.services.catalog, self.services.objects
-
-        def glue_read() -> str | None:
-            table = catalog.get_table(*probe)
-            return table.stamp if table is not None else None
-
-        return Assumptions(self._checks.submit, glue_read, objects.bucket_stamp)
+        return Assumptions(self._checks.submit, lambda: catalog.stamp(probe[0]), objects.bucket_stamp)
 
     @contextlib.contextmanager
     def connection(self, ctx: QueryContext, resolved: Resolved, read_data: bool = True, bind_only: bool = False,

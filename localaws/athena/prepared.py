@@ -21,7 +21,7 @@ Key = tuple[str, tuple[str, ...], str]
 @dataclass(frozen=True)
 class PreparedQuery:
     stamp: str  # Glue's mutation stamp when the query's tables (and views) were read
-    probe: tuple[str, str]  # (database, table) whose GetTable reads Glue's stamp now
+    probe: tuple[str, str]  # (database, table): GetDatabase of that database reads Glue's stamp now
     statement_type: str
     substatement_type: str
     resolved: Resolved  # read-only once prepared: shared by the queries using it
