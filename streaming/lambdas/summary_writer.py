@@ -95,7 +95,8 @@ def process(
             continue
         by_key.setdefault((summary["Name"], summary["StatusTime"]), []).append((sequence, summary))
 
-    failed = write_summaries(dynamodb or clients.get("dynamodb"), table, by_key, _deadline(context), sleep)
+    dynamodb = dynamodb or clients.get("dynamodb", validate=False)  # items built here; DynamoDB validates them
+    failed = write_summaries(dynamodb, table, by_key, _deadline(context), sleep)
     if bad:
         log.error("skipped %d malformed summary record(s) (MalformedSummaries=%d)", len(bad), len(bad))
         quarantine.send(bad, sqs=sqs, sleep=sleep)

@@ -19,7 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from streaming.lambdas import clients, summary_writer
 
@@ -365,3 +365,13 @@ def test_missing_table_setting_is_a_clear_error(aws: None, monkeypatch: pytest.M
 def test_numbers_are_written_without_exponent_and_read_back_exactly(value: float, text: str) -> None:
     assert summary_writer.number(value) == text
     assert float(summary_writer.number(value)) == value
+
+
+def test_the_writers_client_skips_client_side_validation_and_dynamodb_still_refuses_a_bad_item(
+        table: str) -> None:
+    bad = {"Name": {"S": "u"}, "StatusTime": {"S": "t"}, "RecordCount": {"N": 60}}  # N must be a string
+    with pytest.raises(ParamValidationError):  # other callers keep botocore's check
+        clients.get("dynamodb").put_item(TableName=table, Item=bad)
+    with pytest.raises(ClientError) as refused:  # the writer's goes to the service, which refuses it
+        clients.get("dynamodb", validate=False).put_item(TableName=table, Item=bad)
+    assert refused.value.response["Error"]["Code"] == "SerializationException"
