@@ -15,6 +15,7 @@ const args = parseArgs(process.argv.slice(2))
 const modules = path.join(__dirname, 'node_modules')
 const instant = { createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }
 let server
+let warmupItems = 0
 if (args.service === 'kinesis') {
   require('./kinesalite_speedups').install(require(path.join(modules, 'kinesalite', 'db')),
     require(path.join(modules, 'bignumber.js')))
@@ -28,6 +29,12 @@ if (args.service === 'kinesis') {
   fs.mkdirSync(args.path, { recursive: true })
   server = require(path.join(modules, 'kinesalite'))({ path: args.path, shardLimit: 1000, ...instant })
 } else if (args.service === 'dynamodb') {
+  try {
+    warmupItems = require('./dynalite_warmup').itemsFromEnv(process.env)
+  } catch (err) {
+    console.error(`dynamodb backend: ${err.message}`)
+    process.exit(2)
+  }
   fs.mkdirSync(args.path, { recursive: true })
   server = require(path.join(modules, 'dynalite'))({ path: args.path, ...instant })
 } else {
@@ -41,6 +48,7 @@ server.on('error', (err) => {
 })
 server.listen(Number(args.port), args.host, () => {
   console.log(`${args.service} backend ready on ${args.host}:${server.address().port}`)
+  if (warmupItems) require('./dynalite_warmup').warmUp(modules, warmupItems).then((message) => console.log(message))
 })
 
 function stop() {
