@@ -161,18 +161,25 @@ function install(kinesaliteDir) {
     const streams = kept && kept.getStreamDb === store.getStreamDb ? kept.streams : null
     const now = Date.now()
     const at = streams && position(db, data.ShardIterator, now)
-    const shards = at && streams.get(at.streamName)
-    const tail = shards && shards.get(at.key.slice(0, at.key.indexOf('/')))
-    const first = tail ? tail.find(at.key) : -1
-    if (first < 0 || first >= tail.keys.length) {
+    // The tail is looked up after getStream's callback, not before: records committed meanwhile can compact it
+    // (shifting every index) or start it again, and an index found earlier would then name other records.
+    const tailAt = () => {
+      const shards = streams.get(at.streamName)
+      const tail = shards && shards.get(at.key.slice(0, at.key.indexOf('/')))
+      const first = tail ? tail.find(at.key) : -1
+      return first < 0 || first >= tail.keys.length ? null : { tail, first }
+    }
+    if (!at || !tailAt()) {
       counters.passed++
       return getRecords(store, data, cb)
     }
     store.getStream(at.streamName, (err, stream) => {
-      if (err || at.shardIx >= stream.Shards.length) {
+      const found = !err && at.shardIx < stream.Shards.length ? tailAt() : null
+      if (!found) {
         counters.passed++
         return getRecords(store, data, cb)
       }
+      const { tail, first } = found
       // Records are in sequence order, so the first one is the oldest: if it is within the retention, all are.
       const cutoffTime = now - stream.RetentionPeriodHours * 60 * 60 * 1000
       if (db.parseSequence(tail.records[first].SequenceNumber).seqTime < cutoffTime) {

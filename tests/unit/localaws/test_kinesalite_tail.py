@@ -2,7 +2,8 @@
 store, each read from the tail is compared with kinesalite's own getRecords on the same iterator (records,
 MillisBehindLatest, the position the next iterator names), following iterator chains with random limits over
 several shards, PutRecord and PutRecords, a tail shorter than the stream (reads before it go to kinesalite), a
-stream deleted and created again under the same name, and a write the tail cannot see."""
+stream deleted and created again under the same name, and a write the tail cannot see. Consumers racing a producer
+each read every record once, in order."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from localaws.settings import REPO_ROOT
 
-SCRIPT = r"""
+HEADER = r"""
 const path = require('path')
 const crypto = require('crypto')
 const assert = require('assert')
@@ -44,6 +45,9 @@ async function active(name) {
     await sleep(5)
   }
 }
+"""
+
+COMPARE = r"""
 let compared = 0
 async function same(data) {
   const fast = await call('getRecords', data), slow = await original(data)
@@ -122,12 +126,49 @@ async function main() {
 main().catch((err) => { console.error(err.stack || err); process.exit(1) })
 """
 
+# Three consumers follow one shard from TRIM_HORIZON while a producer writes to it: each must read every record
+# once, in order. With a short tail, writes committed during a read compact the tail under it.
+RACE = r"""
+async function main() {
+  await call('createStream', { StreamName: 'race', ShardCount: 1 })
+  const shardId = (await active('race')).Shards[0].ShardId
+  const written = []
+  let finished = false
+  const writer = (async () => {
+    while (written.length < 5000) {
+      const records = []
+      for (let j = 1 + rand(40); j > 0; j--) records.push({ PartitionKey: 'u' + rand(300),
+        Data: Buffer.from('{"i":' + (written.length + j) + '}').toString('base64') })
+      const out = await call('putRecords', { StreamName: 'race', Records: records })
+      out.Records.forEach((r) => written.push(r.SequenceNumber))
+    }
+  })().then(() => { finished = true })
+  const follow = async () => {
+    let iterator = (await call('getShardIterator', { StreamName: 'race', ShardId: shardId,
+      ShardIteratorType: 'TRIM_HORIZON' })).ShardIterator
+    const got = []
+    for (;;) {
+      const done = finished, out = await call('getRecords', { ShardIterator: iterator, Limit: 1 + rand(60) })
+      if (done && !out.Records.length) return got
+      out.Records.forEach((record) => got.push(record.SequenceNumber))
+      iterator = out.NextShardIterator
+    }
+  }
+  const readers = await Promise.all([follow(), follow(), follow()])
+  await writer
+  for (const got of readers) assert.deepStrictEqual(got, written)
+  console.log(JSON.stringify({ read: readers.map((got) => got.length), served: tail.counters.served,
+                               passed: tail.counters.passed }))
+}
+main().catch((err) => { console.error(err.stack || err); process.exit(1) })
+"""
 
-def run(records: str) -> dict[str, int]:
+
+def run(records: str, scenario: str = COMPARE) -> dict[str, int]:
     node = shutil.which("node")
     assert node, "node is required"
-    result = subprocess.run([node, "-e", SCRIPT, str(REPO_ROOT)], capture_output=True, text=True, timeout=120,
-                            env={"PATH": "/usr/bin:/bin", "WILDRYDES_KINESIS_TAIL_RECORDS": records})
+    result = subprocess.run([node, "-e", HEADER + scenario, str(REPO_ROOT)], capture_output=True, text=True,
+                            timeout=120, env={"PATH": "/usr/bin:/bin", "WILDRYDES_KINESIS_TAIL_RECORDS": records})
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -140,6 +181,13 @@ def test_reads_from_the_tail_are_kinesalites_own_answers() -> None:
 def test_a_tail_shorter_than_the_stream_sends_older_reads_to_kinesalite() -> None:
     counts = run("50")  # per shard: most of the 900 records are before the tail
     assert counts["served"] > 0 and counts["passed"] > counts["served"]
+
+
+@pytest.mark.parametrize("records", ["200", "1000"])
+def test_consumers_racing_a_producer_read_every_record_once_in_order(records: str) -> None:
+    counts = run(records, RACE)
+    assert counts["read"] == [counts["read"][0]] * 3 and counts["read"][0] >= 5000
+    assert counts["served"] > 50  # the tail answered reads while writes compacted it
 
 
 def test_with_the_tail_off_every_read_is_kinesalites() -> None:
