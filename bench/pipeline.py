@@ -40,6 +40,8 @@ from bench.pipeline_probes import (
     ResourceSampler,
     archive_delivered,
     component_pids,
+    component_restarts,
+    restart_line,
     summarize_resources,
 )
 from streaming.producer.simulation import unicorn_names
@@ -161,6 +163,7 @@ def run(args: argparse.Namespace, variant: dict[str, str] | None = None) -> dict
                               "lambda_max_lag_s": lags.max_s("lambda_ms")}
         results["archive"]["complete"] = results["archive"]["delivered"] >= acknowledged
         results["identity"] = identity_check(stack, acks, args.window, work)
+        results["restarts"] = component_restarts(stack)
         identity = results["identity"]
         # "lost": what the identity check found wrong (missing, duplicated, miscounted); 0 when nothing was
         results["completeness"] = {"acknowledged": acknowledged,
@@ -188,6 +191,7 @@ def goals(r: dict[str, Any], minutes: float) -> list[tuple[str, bool]]:
         (f"no loss, by identity: {identity['lost_in_archive']} of {identity['acknowledged']:,} acknowledged "
          f"records missing from the archive, {identity['archive_duplicates']} duplicated, "
          f"{identity['dynamodb_items_differing']} DynamoDB items counting otherwise than the archive", identity["ok"]),
+        *([restart_line(r["restarts"])] if "restarts" in r else []),  # (not recorded before 2026-12-07)
     ]
 
 
@@ -268,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS_DIR / f"pipeline{suffix}.json").write_text(json.dumps(results, indent=2))
     (RESULTS_DIR / f"pipeline{suffix}.md").write_text(render_markdown(results))
     print(render_markdown(results))
-    return 0 if all(r["identity"]["ok"] for r in results["runs"].values()) else 1
+    return 0 if all(r["identity"]["ok"] and not r["restarts"] for r in results["runs"].values()) else 1
 
 
 if __name__ == "__main__":

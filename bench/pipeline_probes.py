@@ -253,6 +253,20 @@ def component_pids(stack: LocalStack) -> dict[str, int]:
     return {name: c["pid"] for name, c in state["components"].items() if c["pid"]}
 
 
+def component_restarts(stack: LocalStack) -> dict[str, int]:
+    """The processes the supervisor restarted (an exit it did not ask for), and how often."""
+    state = json.loads((stack.data_dir / "run" / "stack.json").read_text())
+    return {name: c["restarts"] for name, c in state["components"].items() if c.get("restarts")}
+
+
+def restart_line(restarts: dict[str, int]) -> tuple[str, bool]:
+    """A run's stability as a goal line: a restarted process means lost work and a CPU table missing its successor."""
+    if not restarts:
+        return "every process up for the whole run: none restarted", True
+    named = ", ".join(f"{name} {count}×" for name, count in sorted(restarts.items()))
+    return f"every process up for the whole run: restarted {named} (their logs say why)", False
+
+
 def summarize_resources(samples: list[dict[str, Any]]) -> dict[str, Any]:
     names = {k for s in samples for k in s if k != "t"}
     out: dict[str, Any] = {}

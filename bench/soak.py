@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 
 from bench import RESULTS_DIR
 from bench.pipeline_identity import check as identity_check
-from bench.pipeline_probes import ResourceSampler, component_pids
+from bench.pipeline_probes import ResourceSampler, component_pids, component_restarts, restart_line
 from tests.support.stack import LocalStack, started_stack
 
 NAME = "soak"
@@ -236,6 +236,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for watcher in watchers:
             watcher.stop.set()
         results["identity"] = identity_check(stack, work / "acks.csv", 60, work)
+        results["restarts"] = component_restarts(stack)
         results.update({
             "producer": {"exit": producer.returncode, "summary": summary, "seconds": round(produced_for, 1)},
             "rate": {"target_per_s": args.rate, "achieved_per_s": round((acknowledged or 0) / produced_for, 1)},
@@ -300,6 +301,7 @@ def render_markdown(r: dict[str, Any], svg_name: str) -> str:
              f"{r['rate']['achieved_per_s']:,.0f} records/s ({r['settings']['unicorns']} unicorns)",
              f"- completeness (counts): {r['completeness']}",
              f"- completeness by identity: {r['identity']}" if "identity" in r else "- (identity not checked)",
+             f"- {restart_line(r['restarts'])[0]}" if "restarts" in r else "- (restarts not recorded)",
              f"- window end → item in DynamoDB ({SAMPLED_UNICORNS} sampled unicorns): "
              f"{fmt(r['window_end_to_dynamodb_s'])}",
              f"- map data latency (a reader at the stream's tip, as the map's): {fmt(r['map_latency_s'])}; "
@@ -334,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS_DIR / f"{stem}.svg").write_text(render_svg(results["samples"]))
     (RESULTS_DIR / f"{stem}.md").write_text(render_markdown(results, f"{stem}.svg"))
     print(render_markdown(results, f"{stem}.svg"))
-    return 0 if results["identity"]["ok"] else 1
+    return 0 if results["identity"]["ok"] and not results["restarts"] else 1
 
 
 if __name__ == "__main__":

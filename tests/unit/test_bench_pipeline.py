@@ -110,6 +110,13 @@ def test_goal_lines_say_met_only_when_each_goal_is() -> None:
     assert not pipeline.goals(result(10_000, 4.9, 121.0, 0), minutes=3)[0][1]  # not sustained for 10 minutes
 
 
+def test_a_restarted_process_is_a_goal_not_met_and_named() -> None:
+    steady = pipeline.goals({**result(10_000, 4.9, 121.0, 0), "restarts": {}}, minutes=10)
+    assert [met for _, met in steady] == [True] * 5
+    crashed = pipeline.goals({**result(10_000, 4.9, 121.0, 0), "restarts": {"kinesis": 2}}, minutes=10)
+    assert not crashed[-1][1] and "restarted kinesis 2×" in crashed[-1][0]
+
+
 def test_a_result_names_its_commit_and_host() -> None:
     machine = bench_host()
     assert machine["cpus"] >= 1 and machine["platform"] and len(machine["load_average_at_start"]) == 3
