@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import select
@@ -93,14 +94,24 @@ class FunctionInvoker:
     def _role_env(self) -> dict[str, str]:
         return self.credentials().environment() if self.credentials else {}
 
+    def prepare(self) -> None:
+        """Start the execution environment before the first invocation, as Lambda may initialize one
+        proactively: the worker imports the handler (its init phase) while the mapping waits for records, so the
+        first invocation does not pay for it. A role that cannot be assumed yet is reported by ``invoke``."""
+        with self._lock, contextlib.suppress(ClientError, BotoCoreError):
+            self._ensure_process()
+
+    def _ensure_process(self) -> None:
+        if self._process is not None and self.credentials is not None and self._process.poll() is None \
+                and self.credentials().access_key_id != self._process_key:
+            self._close_process()  # renewed credentials: a new execution environment, as Lambda does
+        if self._process is None or self._process.poll() is not None:
+            self._process = self._spawn()
+
     def invoke(self, event: dict[str, Any]) -> Invocation:
         with self._lock:
             try:
-                if self._process is not None and self.credentials is not None and self._process.poll() is None \
-                        and self.credentials().access_key_id != self._process_key:
-                    self._close_process()  # renewed credentials: a new execution environment, as Lambda does
-                if self._process is None or self._process.poll() is not None:
-                    self._process = self._spawn()
+                self._ensure_process()
             except (ClientError, BotoCoreError) as error:  # Lambda could not assume the execution role
                 return Invocation(False, error_type="Lambda.AssumeRoleFailed",
                                   error_message=f"cannot assume the execution role {self.config.role}: {error}")

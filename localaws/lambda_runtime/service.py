@@ -112,6 +112,7 @@ class MappingRunner:
 
     def _poll(self, poller: ShardPoller) -> None:
         try:
+            poller.invoker.prepare()
             self._poll_until_done(poller)
         finally:
             poller.leave()
