@@ -3,16 +3,20 @@ new summaries (one per unicorn, as at the end of each minute) through the endpoi
 spends per item: the writing process (boto3, as in the Lambda worker), the gateway (signature and IAM checks),
 dynalite and moto. The same writes straight to dynalite, without the gateway, for comparison.
 
-``python -m bench writes [--items 1000] [--rounds 5] [--concurrency 8,1] [--quick]``; results:
-bench/results/summary-writes.json and .md (summary-writes-concurrency.* with several ``--concurrency`` values),
-with the command line. Nothing else runs meanwhile (``--no-producer``); the event source mappings
-are disabled so the runtime does not poll.
+``python -m bench writes [--items 1000] [--rounds 5] [--concurrency 8,1] [--compare VAR=a,b] [--quick]``;
+results: bench/results/summary-writes.json and .md (summary-writes-concurrency.* with several ``--concurrency``
+values, summary-writes-compare.* with ``--compare``: a fresh stack per value of the local runtime's environment
+variable VAR, one after the other), with the command line. Nothing else runs meanwhile (``--no-producer``); the
+event source mappings are disabled so the runtime does not poll. The writing client is configured as the Lambda's
+(``streaming.lambdas.clients``: no client-side parameter validation). Round 1 is each stack's first 1,000 writes
+after a 50-item round that opens the connections: its cost is the stack's cold start.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import statistics
 import sys
@@ -27,6 +31,7 @@ import psutil
 from botocore.config import Config
 
 from bench import RESULTS_DIR
+from bench.pipeline import variants
 from bench.pipeline_probes import component_pids
 from streaming.lambdas.contract import Summary
 from streaming.lambdas.summary_writer import CONCURRENCY, write_summaries
@@ -65,6 +70,19 @@ def one_round(client: Any, names: list[str], window: datetime, processes: dict[s
     return {"wall_s": round(wall, 3), **{f"{name}_ms_per_item": v for name, v in per_item.items()}}
 
 
+def warmed_up(stack: LocalStack, timeout_s: float = 120.0) -> None:
+    """Wait for the DynamoDB backend's warm-up (localaws/node/dynalite_warmup.js) to finish, if it runs, so
+    that the rounds do not share the CPU with it."""
+    if stack.extra_env.get("WILDRYDES_DYNAMODB_WARMUP_ITEMS", os.environ.get("WILDRYDES_DYNAMODB_WARMUP_ITEMS")) == "0":
+        return
+    log = stack.data_dir / "logs" / "dynamodb.log"
+    deadline = time.monotonic() + timeout_s
+    while "warmed up" not in (log.read_text() if log.exists() else ""):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the DynamoDB backend did not finish its warm-up in {timeout_s:.0f} s ({log})")
+        time.sleep(0.2)
+
+
 def direct_client(stack: LocalStack) -> Any:
     """A DynamoDB client straight to dynalite (no gateway): its port from the stack's run file."""
     components = json.loads((stack.data_dir / "run" / "stack.json").read_text())["components"]
@@ -72,7 +90,7 @@ def direct_client(stack: LocalStack) -> Any:
     port = argv[argv.index("--port") + 1]
     return boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(max_pool_connections=16))
+                        config=Config(max_pool_connections=16, parameter_validation=False))
 
 
 def median_row(rounds: list[dict[str, float]]) -> dict[str, float]:
@@ -86,41 +104,58 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", default=str(CONCURRENCY),
                         help="writes at a time, comma-separated to compare (the Lambda's: %(default)s)")
+    parser.add_argument("--compare", metavar="VAR=a,b",
+                        help="a fresh stack per value of the local runtime's environment variable VAR, side by side")
     parser.add_argument("--quick", action="store_true", help="200 items, 2 rounds")
     args = parser.parse_args(argv)
     if args.quick:
         args.items, args.rounds = 200, 2
+    if args.compare and not args.compare.partition("=")[0].isupper():
+        parser.error("--compare takes an environment variable of the local runtime (UPPER_CASE)")
     concurrencies = [int(value) for value in args.concurrency.split(",")]
+    rounds: dict[str, list[dict[str, float]]] = {}
+    for variant, env in variants(parser, args.compare):
+        rounds.update(measure(args, concurrencies, variant, env))
+    results = {"command": shlex.join(["python", "-m", "bench", "writes", *argv]),
+               "date": datetime.now(UTC).isoformat(timespec="seconds"), "items": args.items,
+               "concurrency": concurrencies, "rounds": rounds,
+               "median": {label: median_row(r) for label, r in rounds.items()}}
+    name = "summary-writes" + ("-concurrency" if len(concurrencies) > 1 else "") + ("-compare" if args.compare else "")
+    write_results(results, name)
+    return 0
+
+
+def measure(args: argparse.Namespace, concurrencies: list[int], variant: str,
+            env: dict[str, str]) -> dict[str, list[dict[str, float]]]:
+    """One stack's rounds, alternating between the paths (and concurrencies), each round new items."""
     names = unicorn_names(args.items)
     window = datetime(2026, 12, 6, 0, 0)
     paths = ("through the endpoint", "straight to dynalite")
-    labels = {(path, c): path if len(concurrencies) == 1 else f"{path}, {c} at a time"
+    labels = {(path, c): ", ".join(part for part in (variant, path, f"{c} at a time" if len(concurrencies) > 1
+                                                                    else "") if part)
               for path in paths for c in concurrencies}
     rounds: dict[str, list[dict[str, float]]] = {label: [] for label in labels.values()}
     with tempfile.TemporaryDirectory(prefix="wildrydes-bench-writes-") as tmp:
-        for stack in started_stack(Path(tmp), ["--no-producer"]):
+        for stack in started_stack(Path(tmp), ["--no-producer"], env):
+            warmed_up(stack)
             lam = stack.client("lambda")
             for mapping in lam.list_event_source_mappings()["EventSourceMappings"]:
                 lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
             pids = component_pids(stack)
             processes = {"client": psutil.Process(), **{n: psutil.Process(pids[n]) for n in PROCESSES}}
-            clients = {"through the endpoint": stack.client("dynamodb", max_pool_connections=16),
+            clients = {"through the endpoint": stack.client("dynamodb", max_pool_connections=16,
+                                                            parameter_validation=False),
                        "straight to dynalite": direct_client(stack)}
-            for path, client in clients.items():  # warm-up: connections, table metadata
+            for path, client in clients.items():  # connections, table metadata
                 one_round(client, names[:50], window - timedelta(days=1, minutes=len(path)), processes)
             minute = 0
-            for i in range(args.rounds):  # alternating, each round new items (new minutes)
+            for i in range(args.rounds):
                 for (path, concurrency), label in labels.items():
                     rounds[label].append(one_round(clients[path], names, window + timedelta(minutes=minute),
                                                    processes, concurrency))
                     minute += 1
                     print(f"{label} {i + 1}: {rounds[label][-1]}", flush=True)
-    results = {"command": shlex.join(["python", "-m", "bench", "writes", *argv]),
-               "date": datetime.now(UTC).isoformat(timespec="seconds"), "items": args.items,
-               "concurrency": concurrencies, "rounds": rounds,
-               "median": {label: median_row(r) for label, r in rounds.items()}}
-    write_results(results, "summary-writes" if len(concurrencies) == 1 else "summary-writes-concurrency")
-    return 0
+    return rounds
 
 
 def write_results(results: dict[str, Any], name: str) -> None:
@@ -133,10 +168,13 @@ def write_results(results: dict[str, Any], name: str) -> None:
              f"{' or '.join(map(str, results['concurrency']))} at a time; the Lambda writes "
              f"{CONCURRENCY}), rounds alternating between the paths; CPU per item in ms "
              "(process CPU / items).", "",
-             "| path (median) | wall s | writer ms/item | gateway ms/item | dynalite ms/item | moto ms/item |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "| path (median) | wall s | writer ms/item | gateway ms/item | dynalite ms/item | moto ms/item "
+             "| round 1 wall s | round 1 dynalite ms/item |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for label, row in results["median"].items():
-        lines.append(f"| {label} | " + " | ".join(str(row[c]) for c in columns) + " |")
+        first = results["rounds"][label][0]
+        lines.append(f"| {label} | " + " | ".join(str(row[c]) for c in columns)
+                     + f" | {first['wall_s']} | {first['dynamodb_ms_per_item']} |")
     lines += ["", "Every round:", "", "| path | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for label, rounds in results["rounds"].items():
         lines += [f"| {label} | " + " | ".join(str(r[c]) for c in columns) + " |" for r in rounds]
