@@ -248,15 +248,18 @@ def archive_delivered(stack: LocalStack) -> int:
     return sum(d.get("records_delivered", 0) for d in streams.values())
 
 
+def components(stack: LocalStack) -> dict[str, dict[str, Any]]:
+    """Each component as the supervisor's run file describes it (pid, argv, restarts...)."""
+    return stack.run_state()["components"]
+
+
 def component_pids(stack: LocalStack) -> dict[str, int]:
-    state = json.loads((stack.data_dir / "run" / "stack.json").read_text())
-    return {name: c["pid"] for name, c in state["components"].items() if c["pid"]}
+    return {name: c["pid"] for name, c in components(stack).items() if c["pid"]}
 
 
 def component_restarts(stack: LocalStack) -> dict[str, int]:
     """The processes the supervisor restarted (an exit it did not ask for), and how often."""
-    state = json.loads((stack.data_dir / "run" / "stack.json").read_text())
-    return {name: c["restarts"] for name, c in state["components"].items() if c.get("restarts")}
+    return {name: c["restarts"] for name, c in components(stack).items() if c.get("restarts")}
 
 
 def restart_line(restarts: dict[str, int]) -> tuple[str, bool]:

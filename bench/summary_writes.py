@@ -32,7 +32,7 @@ from botocore.config import Config
 
 from bench import RESULTS_DIR
 from bench.pipeline import variants
-from bench.pipeline_probes import component_pids
+from bench.pipeline_probes import component_pids, components
 from streaming.lambdas.contract import Summary
 from streaming.lambdas.summary_writer import CONCURRENCY, write_summaries
 from streaming.producer.simulation import unicorn_names
@@ -85,8 +85,7 @@ def warmed_up(stack: LocalStack, timeout_s: float = 120.0) -> None:
 
 def direct_client(stack: LocalStack) -> Any:
     """A DynamoDB client straight to dynalite (no gateway): its port from the stack's run file."""
-    components = json.loads((stack.data_dir / "run" / "stack.json").read_text())["components"]
-    argv = components["dynamodb"]["argv"]
+    argv = components(stack)["dynamodb"]["argv"]
     port = argv[argv.index("--port") + 1]
     return boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test",
