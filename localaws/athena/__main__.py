@@ -30,6 +30,8 @@ from localaws.athena.executor import Executor
 from localaws.athena.objects import ObjectStore
 from localaws.athena.server import Server
 from localaws.athena.store import QueryStore
+from localaws.moto.counters import FILE_NAME as COUNTS_FILE
+from localaws.moto.counters import CountersView
 
 log = logging.getLogger("wildrydes.athena")
 
@@ -44,6 +46,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--memory-limit", default="4GB", help="memory limit of each worker's DuckDB (default 4GB)")
     parser.add_argument("--query-timeout", type=float, default=1800.0,
                         help="seconds before a running query fails with EXCEEDED_TIME_LIMIT (default 1800)")
+    parser.add_argument("--moto-counts", type=Path,
+                        help="the moto host's mutation counts file (its state directory's "
+                             f"'{COUNTS_FILE}'): freshness checks read it instead of asking the endpoint")
     parser.add_argument("--cache-max-gb", type=float, default=4.0,
                         help="bound of the local cache of S3 objects, in GiB (default 4)")
     return parser.parse_args(argv)
@@ -114,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         catalog=Catalog(clients["glue"]),
         objects=ObjectStore(clients["s3"], root / "cache", int(args.cache_max_gb * 1024 ** 3)),
         duck=DuckDatabases(root / "tmp", root / "cache" / "objects", args.duckdb_threads, args.memory_limit),
+        moto_counts=CountersView(args.moto_counts) if args.moto_counts else None,
     )
     executor = Executor(store, services, root / "results", args.workers, args.query_timeout)
     api = AthenaApi(store, executor, services.catalog, WorkGroups(clients["athena"]), clients["athena"],

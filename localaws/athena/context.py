@@ -32,6 +32,7 @@ from localaws.athena.scans import ScanSql, empty_scan_sql
 from localaws.athena.statements import Statement
 from localaws.athena.syntax import TableName, tokens
 from localaws.athena.transpile import Resolved, Resolver, output_name, to_duckdb
+from localaws.moto.counters import CountersView
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Services:
     catalog: Catalog
     objects: ObjectStore
     duck: DuckDatabases
+    moto_counts: CountersView | None = None  # the moto host's mutation counts, when the engine maps them
 
 
 @dataclass
@@ -127,8 +129,9 @@ class Connections:
     def assumptions(self, probe: tuple[str, str]) -> Assumptions:
         """Assumptions checked by reads in the background: Glue's stamp by GetDatabase of ``probe``'s
         database (the stamp is Glue's as a whole, so the cheapest read will do), a bucket's by HeadBucket."""
-        catalog, objects = self.services.catalog, self.services.objects
-        return Assumptions(self._checks.submit, lambda: catalog.stamp(probe[0]), objects.bucket_stamp)
+        catalog, objects, counts = self.services.catalog, self.services.objects, self.services.moto_counts
+        return Assumptions(self._checks.submit, lambda: catalog.stamp(probe[0]), objects.bucket_stamp,
+                           counts.stamp if counts is not None else None)
 
     @contextlib.contextmanager
     def connection(self, ctx: QueryContext, resolved: Resolved, read_data: bool = True, bind_only: bool = False,

@@ -16,7 +16,6 @@ import signal
 import sys
 import threading
 import time
-import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -29,6 +28,8 @@ from werkzeug.test import EnvironBuilder
 
 from localaws.moto import iam_admin
 from localaws.moto import patches as moto_patches
+from localaws.moto.counters import FILE_NAME as COUNTS_FILE
+from localaws.moto.counters import Counters
 from localaws.moto.state import DurableState, JournalEntry
 from localaws.wire.operations import is_mutation, operation_name
 from localaws.wire.routing import service_of
@@ -58,12 +59,12 @@ class MutationCounts:
     whole for requests whose bucket is not in the path. Every response to a Glue or S3 read carries the
     counts of its scopes, taken before the read is served, with this process's boot id
     (``X-Wildrydes-Mutations``): two reads with the same value saw the same state of that scope, so a
-    client (the Athena engine) can keep what it read and check it with one cheap request."""
+    client (the Athena engine) can keep what it read and check it with one cheap request, or without
+    one by mapping the counts' file (counters.py) when it shares the machine."""
 
-    def __init__(self) -> None:
-        self.boot = uuid.uuid4().hex[:12]
-        self._counts: dict[str, int] = {}
-        self._lock = threading.Lock()
+    def __init__(self, path: Path | None = None) -> None:
+        self._counters = Counters(path)
+        self.boot = self._counters.boot
 
     @staticmethod
     def scopes(environ: dict[str, Any]) -> tuple[str, ...]:
@@ -80,14 +81,12 @@ class MutationCounts:
         return ("s3",)
 
     def stamp(self, scopes: tuple[str, ...]) -> str:
-        with self._lock:
-            return ":".join([self.boot, *(f"{self._counts.get(s, 0)}" for s in scopes)])
+        return self._counters.stamp(scopes)
 
     def bump(self, scopes: tuple[str, ...]) -> None:
         """After a mutation: the bucket's count when the bucket is known, else all of S3's."""
-        with self._lock:
-            for scope in scopes[-1:]:
-                self._counts[scope] = self._counts.get(scope, 0) + 1
+        for scope in scopes[-1:]:
+            self._counters.bump(scope)
 
 
 def _path_style(host: str) -> bool:
@@ -139,10 +138,10 @@ class JournalingApp:
     """WSGI middleware: journal every successful mutation before its response is released; count
     mutations per scope and stamp reads with the counts (MutationCounts)."""
 
-    def __init__(self, app: Any, state: DurableState) -> None:
+    def __init__(self, app: Any, state: DurableState, counts_file: Path | None = None) -> None:
         self.app = app
         self.state = state
-        self.mutations = MutationCounts()
+        self.mutations = MutationCounts(counts_file)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -396,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         flask_app.register_error_handler(NotImplementedError, _not_implemented)
         return flask_app
 
-    app = JournalingApp(DomainDispatcherApplication(backend_app), DurableState(args.state_dir))
+    state = DurableState(args.state_dir)
+    app = JournalingApp(DomainDispatcherApplication(backend_app), state, args.state_dir / COUNTS_FILE)
     started = time.monotonic()
     generation, replayed = app.state.load(app.replay)
     log.info(

@@ -33,6 +33,7 @@ from typing import IO, Any
 import psutil
 
 from localaws.errors import LocalError
+from localaws.moto.counters import FILE_NAME as COUNTS_FILE
 from localaws.settings import LOCAL_ACCOUNT_ID, REPO_ROOT, LocalSettings
 from localaws.supervisor import lifeline, preflight, priority
 from localaws.supervisor.console import Console, PlainConsole, ProcessView, Snapshot
@@ -191,8 +192,9 @@ class Supervisor:
                                   "--iam", self.settings.iam],
                       ready_url=f"{self.settings.endpoint_url}/_wildrydes/health"),
             # The engine reads Glue and S3 through the endpoint, like any other client.
+            # ... and checks that what it read is still current in moto's counts file, without a request.
             Component("athena", [python, "-m", "localaws.athena", "--port", str(ports["athena"]),
-                                 "--data-dir", str(data)],
+                                 "--data-dir", str(data), "--moto-counts", str(data / "moto" / COUNTS_FILE)],
                       ready_url=f"http://127.0.0.1:{ports['athena']}/_wildrydes/health", env=self.settings.aws_env()),
             # Runs the deployed event source mappings; talks to AWS only through the endpoint.
             Component("lambda", [python, "-m", "localaws.lambda_runtime", "--data-dir", str(data)],

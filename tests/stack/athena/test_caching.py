@@ -16,6 +16,8 @@ import duckdb
 import pytest
 
 from localaws.athena.store import RUNNING, SUCCEEDED, QueryRecord, QueryStore
+from localaws.moto.counters import FILE_NAME as COUNTS_FILE
+from localaws.moto.counters import CountersView
 from localaws.moto.host import ValueCache
 from tests.support.athena_stack import (
     ARCHIVE_BUCKET,
@@ -86,6 +88,19 @@ def test_the_moto_host_stamps_reads_with_the_mutations_of_their_scope(athena: At
     assert written is not None and written != archive
     s3.delete_object(Bucket=ARCHIVE_BUCKET, Key="stamp-probe/a.txt")
     assert _stamp(s3.head_bucket(Bucket=ARCHIVE_BUCKET)) not in (archive, written)
+
+
+def test_the_engine_reads_the_same_stamps_from_motos_counts_file(athena: AthenaStack) -> None:
+    argv = athena.stack.run_state()["components"]["athena"]["argv"]
+    path = Path(argv[argv.index("--moto-counts") + 1])
+    assert path == athena.stack.data_dir / "moto" / COUNTS_FILE
+    view, s3, glue = CountersView(path), athena.client("s3"), athena.client("glue")
+    assert view.stamp("glue") == _stamp(glue.get_database(Name=DATABASE)) is not None
+    assert view.stamp(f"s3:{ARCHIVE_BUCKET}") == _stamp(s3.head_bucket(Bucket=ARCHIVE_BUCKET)) is not None
+    before = view.stamp(f"s3:{ARCHIVE_BUCKET}")
+    s3.put_object(Bucket=ARCHIVE_BUCKET, Key="stamp-probe/counted.txt", Body=b"x")
+    assert view.stamp(f"s3:{ARCHIVE_BUCKET}") == _stamp(s3.head_bucket(Bucket=ARCHIVE_BUCKET)) != before
+    s3.delete_object(Bucket=ARCHIVE_BUCKET, Key="stamp-probe/counted.txt")
 
 
 def test_queries_see_partitions_and_objects_that_change_between_them(athena: AthenaStack, client: Any,

@@ -98,6 +98,47 @@ def test_an_assumption_made_after_start_is_checked_too(pool: ThreadPoolExecutor)
     assert not assume.hold() and reads.calls == ["other"]
 
 
+class Local:
+    """The moto host's counts as a reader of its file sees them (None: no file)."""
+
+    def __init__(self, stamps: dict[str, str | None]) -> None:
+        self.stamps = stamps
+
+    def __call__(self, scope: str) -> str | None:
+        return self.stamps.get(scope)
+
+
+@pytest.mark.parametrize(("glue", "archive", "held"), [
+    ("b:7", "b:3", True),
+    ("b:8", "b:3", False),  # Glue changed
+    ("b:7", "b:4", False),  # the bucket changed
+])
+def test_checks_read_the_hosts_counts_file_instead_of_asking(pool: ThreadPoolExecutor, glue: str,
+                                                               archive: str, held: bool) -> None:
+    reads = Reads("b:7", {"archive": "b:3"})
+    submit: Callable[[Callable[[], str | None]], Future[str | None]] = pool.submit
+    assume = Assumptions(submit, reads.glue, reads.bucket, Local({"glue": glue, "s3:archive": archive}))
+    assume.glue("b:7")
+    assume.bucket("archive", "b:3")
+    assert assume.hold() is held
+    assert reads.calls == []
+
+
+@pytest.mark.parametrize("local", [
+    {"glue": "c:7", "s3:archive": "c:3"},  # the host restarted since the stamps were read: another boot id
+    {},  # no counts file
+])
+def test_checks_ask_the_endpoint_when_the_file_cannot_say(pool: ThreadPoolExecutor,
+                                                          local: dict[str, str | None]) -> None:
+    reads = Reads("c:1", {"archive": "b:3"})
+    submit: Callable[[Callable[[], str | None]], Future[str | None]] = pool.submit
+    assume = Assumptions(submit, reads.glue, reads.bucket, Local(local))
+    assume.glue("b:7")
+    assume.bucket("archive", "b:3")
+    assert not assume.hold()  # Glue's read through the endpoint says the host restarted
+    assert sorted(reads.calls) == ["archive", "glue"]
+
+
 def _resolved(*stamps: str | None) -> Resolved:
     resolved = Resolved(exp.select("1"), [])
     resolved.stamps = list(stamps)
