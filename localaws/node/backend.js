@@ -16,6 +16,7 @@ const modules = path.join(__dirname, 'node_modules')
 const instant = { createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }
 let server
 let warmupItems = 0
+let conditions = null // dynalite_speedups' counters
 if (args.service === 'kinesis') {
   require('./kinesalite_speedups').install(require(path.join(modules, 'kinesalite', 'db')),
     require(path.join(modules, 'bignumber.js')))
@@ -35,6 +36,7 @@ if (args.service === 'kinesis') {
     console.error(`dynamodb backend: ${err.message}`)
     process.exit(2)
   }
+  conditions = require('./dynalite_speedups').install(require(path.join(modules, 'dynalite', 'validations')))
   fs.mkdirSync(args.path, { recursive: true })
   server = require(path.join(modules, 'dynalite'))({ path: args.path, ...instant })
 } else {
@@ -55,6 +57,8 @@ function stop() {
   if (args.service === 'kinesis') {
     const { served, passed } = require('./kinesalite_tail').counters
     console.log(`kinesis backend stopping: ${served} GetRecords answered from the shards' tails, ${passed} by kinesalite`)
+  } else if (conditions) {
+    console.log(`dynamodb backend stopping: ${conditions.parsed} condition expressions parsed, ${conditions.reused} reused`)
   }
   server.close(() => process.exit(0))
   setTimeout(() => process.exit(0), 5000).unref()
