@@ -30,13 +30,14 @@ if (args.service === 'kinesis') {
   fs.mkdirSync(args.path, { recursive: true })
   server = require(path.join(modules, 'kinesalite'))({ path: args.path, shardLimit: 1000, ...instant })
 } else if (args.service === 'dynamodb') {
+  const speedups = require('./dynalite_speedups')
   try {
     warmupItems = require('./dynalite_warmup').itemsFromEnv(process.env)
+    if (speedups.enabledFromEnv(process.env)) conditions = speedups.install(require(path.join(modules, 'dynalite', 'validations')))
   } catch (err) {
     console.error(`dynamodb backend: ${err.message}`)
     process.exit(2)
   }
-  conditions = require('./dynalite_speedups').install(require(path.join(modules, 'dynalite', 'validations')))
   fs.mkdirSync(args.path, { recursive: true })
   server = require(path.join(modules, 'dynalite'))({ path: args.path, ...instant })
 } else {

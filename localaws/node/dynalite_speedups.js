@@ -4,10 +4,18 @@
 // with the same names and values for every item. A request whose only expression is a ConditionExpression
 // gets the outcome the original gave for the same three inputs: the same error message, or the same parsed
 // condition, which dynalite only reads afterwards (db.checkConditional). Anything else goes to the original.
+// WILDRYDES_DYNAMODB_CONDITION_CACHE=0 turns it off (to compare side by side).
 'use strict'
 
 const CACHE_LIMIT = 1000
 const OTHER_EXPRESSIONS = ['UpdateExpression', 'KeyConditionExpression', 'FilterExpression', 'ProjectionExpression']
+
+function enabledFromEnv (env) {
+  const raw = env.WILDRYDES_DYNAMODB_CONDITION_CACHE
+  if (raw === undefined || raw === '' || raw === '1') return true
+  if (raw === '0') return false
+  throw new Error(`WILDRYDES_DYNAMODB_CONDITION_CACHE must be 1 (on, the default) or 0 (off), not '${raw}'`)
+}
 
 function install (validations) {
   const original = validations.validateExpressions
@@ -34,4 +42,4 @@ function install (validations) {
   return counters
 }
 
-module.exports = { install, CACHE_LIMIT }
+module.exports = { install, enabledFromEnv, CACHE_LIMIT }

@@ -83,9 +83,10 @@ def test_kept_outcomes_are_the_originals() -> None:
 
 
 class Backend:
-    def __init__(self, client: Any, process: subprocess.Popen[str]) -> None:
+    def __init__(self, client: Any, process: subprocess.Popen[str], cache: bool) -> None:
         self.client = client
         self.process = process
+        self.cache = cache
 
     def stop(self) -> str:
         """Stops the backend; its last words (how many conditions it parsed and reused)."""
@@ -94,12 +95,13 @@ class Backend:
         return out
 
 
-@pytest.fixture
-def backend(tmp_path: Path) -> Iterator[Backend]:
+@pytest.fixture(params=["1", "0"], ids=["cache on", "cache off"])
+def backend(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Backend]:
     process = subprocess.Popen(
         [_node(), str(BACKEND), "--service", "dynamodb", "--port", "0", "--path", str(tmp_path / "db")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={"PATH": "/usr/bin:/bin", "WILDRYDES_DYNAMODB_WARMUP_ITEMS": "0"})
+        env={"PATH": "/usr/bin:/bin", "WILDRYDES_DYNAMODB_WARMUP_ITEMS": "0",
+             "WILDRYDES_DYNAMODB_CONDITION_CACHE": request.param})
     try:
         assert process.stdout is not None
         ready = process.stdout.readline()
@@ -110,7 +112,7 @@ def backend(tmp_path: Path) -> Iterator[Backend]:
         client.create_table(TableName="Summaries", BillingMode="PAY_PER_REQUEST",
                             AttributeDefinitions=[{"AttributeName": "Name", "AttributeType": "S"}],
                             KeySchema=[{"AttributeName": "Name", "KeyType": "HASH"}])
-        yield Backend(client, process)
+        yield Backend(client, process, request.param == "1")
     finally:
         if process.poll() is None:
             process.kill()
@@ -139,5 +141,17 @@ def test_a_real_backend_enforces_every_condition_when_it_reuses_them(backend: Ba
         with pytest.raises(ClientError, match="Invalid ConditionExpression: Syntax error"):
             dynamodb.put_item(TableName="Summaries", Item={"Name": {"S": "d"}},
                               ConditionExpression="attribute_not_exists(")
-    # three expressions (and the bad one) parsed once each; every other request reused its parse
-    assert "dynamodb backend stopping: 3 condition expressions parsed, 11 reused" in backend.stop()
+    # with the cache, the two expressions and the bad one parsed once each; every other request reused its parse
+    said = backend.stop()
+    assert ("dynamodb backend stopping: 3 condition expressions parsed, 11 reused" in said) is backend.cache
+
+
+@pytest.mark.parametrize("value", ["yes", "2", "off"])
+def test_a_bad_switch_value_is_a_clear_error(value: str) -> None:
+    result = subprocess.run(
+        [_node(), str(BACKEND), "--service", "dynamodb", "--port", "0", "--path", "/nonexistent-never-created"],
+        capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "WILDRYDES_DYNAMODB_CONDITION_CACHE": value})
+    assert result.returncode == 2
+    assert f"WILDRYDES_DYNAMODB_CONDITION_CACHE must be 1 (on, the default) or 0 (off), not '{value}'" in result.stderr
+    assert "    at " not in result.stderr
