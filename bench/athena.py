@@ -77,15 +77,16 @@ NOTES = [
     "goes through the gateway to moto. The engine's log line splits each query into phases (parse, resolve, "
     "plan, cache, register, bind, execute, verify; results written), reported above as medians.",
     "With the fast paths (switches.py) a query run again (same text, parameters, database) is not parsed, "
-    "resolved or transpiled again: it runs on the tables, partitions and listings read before, while a "
-    "GetTable and a HeadBucket made after the query started check in the background that Glue's and the "
-    "bucket's mutation stamps are still the ones those were read with; if not, its result is discarded and "
-    "it is planned again from fresh reads (tests/stack/athena/test_caching.py). On 2 cores those checks are "
-    "not free: the gateway and moto work while DuckDB does (the execute phase is a few ms longer than with "
-    "the fast paths off). The engine with the fast paths off, run side by side (its own process, its own "
-    "data directory, on the same endpoint), is the before.",
-    "The moto host counts mutations per scope (Glue; each S3 bucket) and stamps every Glue/S3 read with the "
-    "count taken before serving it (X-Wildrydes-Mutations).",
+    "resolved or transpiled again: it runs on the tables, partitions and listings read before, after checking "
+    "that Glue's and the bucket's mutation stamps are still the ones those were read with (if not, its "
+    "result is discarded and it is planned again from fresh reads; tests/stack/athena/test_caching.py). The "
+    "engine the stack starts reads the stamps from the moto host's counts file, without a request; an engine "
+    "started without it (--moto-counts) checks with a GetDatabase and a HeadBucket through the endpoint, "
+    "which on 2 cores take CPU from DuckDB. The engine with the fast paths off, run side by side (its own "
+    "process, its own data directory, on the same endpoint), is the before.",
+    "The moto host counts mutations per scope (Glue; each S3 bucket) in a file it maps into memory "
+    "(localaws/moto/counters.py) and stamps every Glue/S3 read with the counts taken before serving it "
+    "(X-Wildrydes-Mutations).",
     "The first run copies the table's objects from the local S3 into the engine's cache (named by ETag and "
     "size, so a changed object is a new copy); later runs reuse the copies.",
     "The CSV path moves ~50 MB: the engine uploads the CSV in 16 MiB multipart parts while DuckDB still "

@@ -30,7 +30,7 @@ import boto3
 import psutil
 from botocore.config import Config
 
-from bench import RESULTS_DIR
+from bench import RESULTS_DIR, host
 from bench.pipeline import variants
 from bench.pipeline_probes import component_pids, components
 from streaming.lambdas.contract import Summary
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     for variant, env in variants(parser, args.compare):
         rounds.update(measure(args, concurrencies, variant, env))
     results = {"command": shlex.join(["python", "-m", "bench", "writes", *argv]),
-               "date": datetime.now(UTC).isoformat(timespec="seconds"), "items": args.items,
+               "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": host(), "items": args.items,
                "concurrency": concurrencies, "rounds": rounds,
                "median": {label: median_row(r) for label, r in rounds.items()}}
     name = "summary-writes" + ("-concurrency" if len(concurrencies) > 1 else "") + ("-compare" if args.compare else "")
@@ -162,7 +162,8 @@ def write_results(results: dict[str, Any], name: str) -> None:
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
     columns = ["wall_s", "client_ms_per_item", "gateway_ms_per_item", "dynamodb_ms_per_item", "moto_ms_per_item"]
     lines = ["# One window's end in DynamoDB: the summary writer's writes", "",
-             f"`{results['command']}` ({results['date']}): {results['items']:,} new summaries per round through "
+             f"`{results['command']}` ({results['date']}, commit `{results['machine']['commit']}`, "
+             f"{results['machine']['cpus']} cores): {results['items']:,} new summaries per round through "
              "`streaming.lambdas.summary_writer.write_summaries` (conditional PutItem, "
              f"{' or '.join(map(str, results['concurrency']))} at a time; the Lambda writes "
              f"{CONCURRENCY}), rounds alternating between the paths; CPU per item in ms "
