@@ -5,8 +5,6 @@ dynamodb backend still enforces every condition, on the first request and on the
 from __future__ import annotations
 
 import json
-import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localaws.settings import REPO_ROOT
-
-BACKEND = REPO_ROOT / "localaws" / "node" / "backend.js"
+from tests.support.node_backends import assert_refused_with, node, start
 
 SCRIPT = r"""
 const path = require('path')
@@ -67,14 +64,8 @@ REQUESTS: list[dict[str, Any]] = [
 ]
 
 
-def _node() -> str:
-    node = shutil.which("node")
-    assert node, "node is needed (make install)"
-    return node
-
-
 def test_kept_outcomes_are_the_originals() -> None:
-    result = subprocess.run([_node(), "-e", SCRIPT, str(REPO_ROOT), json.dumps(REQUESTS)],
+    result = subprocess.run([node(), "-e", SCRIPT, str(REPO_ROOT), json.dumps(REQUESTS)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     counters = json.loads(result.stdout)
@@ -97,17 +88,10 @@ class Backend:
 
 @pytest.fixture(params=["1", "0"], ids=["cache on", "cache off"])
 def backend(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Backend]:
-    process = subprocess.Popen(
-        [_node(), str(BACKEND), "--service", "dynamodb", "--port", "0", "--path", str(tmp_path / "db")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={"PATH": "/usr/bin:/bin", "WILDRYDES_DYNAMODB_WARMUP_ITEMS": "0",
-             "WILDRYDES_DYNAMODB_CONDITION_CACHE": request.param})
+    process, port = start("dynamodb", tmp_path / "db", {"WILDRYDES_DYNAMODB_WARMUP_ITEMS": "0",
+                                                         "WILDRYDES_DYNAMODB_CONDITION_CACHE": request.param})
     try:
-        assert process.stdout is not None
-        ready = process.stdout.readline()
-        port = re.search(r"ready on 127\.0\.0\.1:(\d+)", ready)
-        assert port, ready
-        client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port.group(1)}", region_name="us-east-1",
+        client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
                               aws_access_key_id="test", aws_secret_access_key="test")
         client.create_table(TableName="Summaries", BillingMode="PAY_PER_REQUEST",
                             AttributeDefinitions=[{"AttributeName": "Name", "AttributeType": "S"}],
@@ -148,10 +132,5 @@ def test_a_real_backend_enforces_every_condition_when_it_reuses_them(backend: Ba
 
 @pytest.mark.parametrize("value", ["yes", "2", "off"])
 def test_a_bad_switch_value_is_a_clear_error(value: str) -> None:
-    result = subprocess.run(
-        [_node(), str(BACKEND), "--service", "dynamodb", "--port", "0", "--path", "/nonexistent-never-created"],
-        capture_output=True, text=True, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "WILDRYDES_DYNAMODB_CONDITION_CACHE": value})
-    assert result.returncode == 2
-    assert f"WILDRYDES_DYNAMODB_CONDITION_CACHE must be 1 (on, the default) or 0 (off), not '{value}'" in result.stderr
-    assert "    at " not in result.stderr
+    assert_refused_with("dynamodb", {"WILDRYDES_DYNAMODB_CONDITION_CACHE": value},
+                        f"WILDRYDES_DYNAMODB_CONDITION_CACHE must be 1 (on, the default) or 0 (off), not '{value}'")

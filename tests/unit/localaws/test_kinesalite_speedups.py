@@ -4,10 +4,10 @@ helpers are compared with the originals on random and edge-case inputs, in node.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 from localaws.settings import REPO_ROOT
+from tests.support.node_backends import node
 
 SCRIPT = r"""
 const path = require('path')
@@ -65,8 +65,6 @@ console.log(JSON.stringify({ compared }))
 
 
 def test_fast_helpers_agree_with_kinesalite() -> None:
-    node = shutil.which("node")
-    assert node, "node is required (make installs the Node packages)"
-    result = subprocess.run([node, "-e", SCRIPT, str(REPO_ROOT)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([node(), "-e", SCRIPT, str(REPO_ROOT)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout)["compared"] > 14000
