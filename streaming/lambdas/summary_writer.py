@@ -10,7 +10,8 @@ sum of every part's exact partial sums, the minima and maxima and the count comb
 Writes are conditional, so two writers merging parts of one minute at once cannot lose one: a part goes in
 with one PutItem when the item is new or holds only that part (the common case, one shard); otherwise the
 item is read, merged and put back on condition that its ``Version`` did not change meanwhile, and that is
-retried on a conflict. The summaries of an invocation are written ``CONCURRENCY`` at a time.
+retried on a conflict. The summaries of an invocation are written ``WRITE_CONCURRENCY`` at a time (the template's
+``SummaryWriterConcurrency``; ``CONCURRENCY`` without it).
 
 Throttling and 5xx errors are retried with exponential backoff and jitter, bounded by ``BACKOFF.attempts``
 and by a deadline well inside the function timeout (``MAX_RETRY_SECONDS``, and ``SAFETY_MARGIN_S`` before the
@@ -46,7 +47,9 @@ from .retry import Backoff, error_code, is_retryable, sleep_until
 log = logging.getLogger(__name__)
 
 TABLE_ENV = "TABLE_NAME"
+CONCURRENCY_ENV = "WRITE_CONCURRENCY"
 CONCURRENCY = 8
+MAX_CONCURRENCY = 64
 CONFLICT = "ConditionalCheckFailedException"
 BACKOFF = Backoff(attempts=8, base=0.05, cap=2.0)
 MAX_RETRY_SECONDS = 20.0
@@ -71,6 +74,7 @@ def process(
     table = os.environ.get(TABLE_ENV)
     if not table:
         raise RuntimeError(f"{TABLE_ENV} is not set: no table to write summaries to")
+    concurrency = write_concurrency()
     by_key: dict[Key, list[tuple[str, Summary]]] = {}
     bad: list[dict[str, Any]] = []
     for record in event.get("Records") or []:
@@ -96,7 +100,7 @@ def process(
         by_key.setdefault((summary["Name"], summary["StatusTime"]), []).append((sequence, summary))
 
     dynamodb = dynamodb or clients.get("dynamodb", validate=False)  # items built here; DynamoDB validates them
-    failed = write_summaries(dynamodb, table, by_key, _deadline(context), sleep)
+    failed = write_summaries(dynamodb, table, by_key, _deadline(context), sleep, concurrency)
     if bad:
         log.error("skipped %d malformed summary record(s) (MalformedSummaries=%d)", len(bad), len(bad))
         quarantine.send(bad, sqs=sqs, sleep=sleep)
@@ -104,6 +108,16 @@ def process(
     if sequences:
         log.error("%d summaries not written to %s; reporting them as batch item failures", len(sequences), table)
     return {"batchItemFailures": [{"itemIdentifier": seq} for seq in sequences]}
+
+
+def write_concurrency() -> int:
+    """How many writes to keep in flight: ``WRITE_CONCURRENCY`` (1-64), else ``CONCURRENCY``."""
+    text = os.environ.get(CONCURRENCY_ENV)
+    if not text:
+        return CONCURRENCY
+    if not text.isdigit() or not 1 <= int(text) <= MAX_CONCURRENCY:
+        raise RuntimeError(f"{CONCURRENCY_ENV}={text!r}: expected a number of writes from 1 to {MAX_CONCURRENCY}")
+    return int(text)
 
 
 def write_summaries(

@@ -22,6 +22,22 @@ MAPPING_SETTINGS = (
 )
 
 
+def with_text_environment(props: dict[str, Any]) -> dict[str, Any]:
+    """The properties with every environment variable as text, as CloudFormation passes them: a ``Ref`` to a
+    ``Number`` parameter is a string wherever it is used, and so is a YAML number or boolean literal."""
+    variables = (props.get("Environment") or {}).get("Variables")
+    if not variables:
+        return dict(props)
+    text = {key: _text(value) for key, value in variables.items()}
+    return {**props, "Environment": {**props["Environment"], "Variables": text}}
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int | float) else value
+
+
 class LambdaFunction(ResourceHandler):
     type_name = "AWS::Lambda::Function"
     applies = frozenset({"FunctionName", "Code", *CONFIGURATION, "Architectures"})
@@ -31,7 +47,7 @@ class LambdaFunction(ResourceHandler):
         return props.get("FunctionName") or f"{ctx.stack_name}-{logical_id}"[:64]
 
     def desired(self, props: dict[str, Any], ctx: LocalContext) -> dict[str, Any]:
-        wanted = dict(props)
+        wanted = with_text_environment(props)
         wanted["Code"] = {"CodeSha256": ctx.package.code_sha256_b64}
         wanted.setdefault("Architectures", ["x86_64"])
         return wanted
@@ -48,7 +64,7 @@ class LambdaFunction(ResourceHandler):
         return Deployed(ref=name, attrs={"Arn": config["FunctionArn"]}, state=state)
 
     def create(self, name: str, props: dict[str, Any], ctx: LocalContext) -> None:
-        request = pick(props, *CONFIGURATION, "Architectures")
+        request = pick(with_text_environment(props), *CONFIGURATION, "Architectures")
         ctx.client("lambda").create_function(
             FunctionName=name, Code={"ZipFile": ctx.package.zip_bytes}, Publish=False, **request)
 
@@ -59,7 +75,7 @@ class LambdaFunction(ResourceHandler):
             client.update_function_code(FunctionName=name, ZipFile=ctx.package.zip_bytes,
                                         Architectures=props.get("Architectures", ["x86_64"]))
         if set(changed) & set(CONFIGURATION):
-            request = pick(props, *CONFIGURATION)
+            request = pick(with_text_environment(props), *CONFIGURATION)
             if "Environment" not in request:
                 request["Environment"] = {"Variables": {}}
             client.update_function_configuration(FunctionName=name, **request)

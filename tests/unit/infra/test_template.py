@@ -268,6 +268,10 @@ def test_functions_and_mappings(template: Template) -> None:
     assert aggregator_env["SUMMARY_STREAM"] == {"Ref": "SummaryStream"}
     writer_env = functions["SummaryWriterFunction"]["Properties"]["Environment"]["Variables"]
     assert writer_env["TABLE_NAME"] == {"Ref": "SensorTable"}
+    assert writer_env["WRITE_CONCURRENCY"] == {"Ref": "SummaryWriterConcurrency"}
+    concurrency = template.parameters["SummaryWriterConcurrency"]
+    assert (concurrency["Default"], concurrency["MinValue"], concurrency["MaxValue"]) == (
+        8, 1, 64)  # the handler's own default and limits (summary_writer.CONCURRENCY, MAX_CONCURRENCY)
 
     aggregator = template.resources["AggregatorMapping"]["Properties"]
     assert aggregator["EventSourceArn"] == get_att("SourceStream")

@@ -359,6 +359,52 @@ def test_missing_table_setting_is_a_clear_error(aws: None, monkeypatch: pytest.M
         summary_writer.handler(event([record(summary())]), Context())
 
 
+class InFlight:
+    """A DynamoDB client whose PutItems each wait (up to 10 s) until ``expected`` of them are in flight at once."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.now = self.most = self.calls = 0
+        self.lock = threading.Lock()
+        self.reached = threading.Event()
+
+    def put_item(self, **kwargs: Any) -> dict[str, Any]:
+        with self.lock:
+            self.calls += 1
+            self.now += 1
+            self.most = max(self.most, self.now)
+            if self.most >= self.expected:
+                self.reached.set()
+        self.reached.wait(10)
+        with self.lock:
+            self.now -= 1
+        return {}
+
+
+@pytest.mark.parametrize("setting", ["3", "12"])
+def test_the_writes_in_flight_follow_write_concurrency(setting: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TABLE_NAME", "t")
+    monkeypatch.setenv("WRITE_CONCURRENCY", setting)
+    dynamodb = InFlight(int(setting))
+    response = summary_writer.process(event([record(summary(f"u{i}")) for i in range(24)]), Context(),
+                                      dynamodb=dynamodb)
+    assert response == {"batchItemFailures": []}
+    assert dynamodb.reached.is_set() and dynamodb.most == int(setting) and dynamodb.calls == 24
+
+
+def test_without_write_concurrency_the_writer_keeps_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WRITE_CONCURRENCY", raising=False)
+    assert summary_writer.write_concurrency() == summary_writer.CONCURRENCY == 8
+
+
+@pytest.mark.parametrize("setting", ["0", "65", "eight", "-1"])
+def test_a_bad_write_concurrency_is_a_clear_error(setting: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TABLE_NAME", "t")
+    monkeypatch.setenv("WRITE_CONCURRENCY", setting)
+    with pytest.raises(RuntimeError, match=f"WRITE_CONCURRENCY='{setting}': expected a number of writes from 1 to 64"):
+        summary_writer.process(event([record(summary())]), Context(), dynamodb=InFlight(1))
+
+
 @pytest.mark.parametrize(
     ("value", "text"), [(0.0, "0.0"), (1e-07, "0.0000001"), (1805.37, "1805.37"), (3e20, "300000000000000000000")]
 )
