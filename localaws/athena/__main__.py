@@ -22,6 +22,7 @@ import boto3
 from aiohttp import web
 from botocore.config import Config
 
+from localaws import event_loops
 from localaws.athena.api import LOOP_HEADER, AthenaApi, WorkGroups
 from localaws.athena.catalog import Catalog
 from localaws.athena.context import Services
@@ -30,6 +31,7 @@ from localaws.athena.executor import Executor
 from localaws.athena.objects import ObjectStore
 from localaws.athena.server import Server
 from localaws.athena.store import QueryStore
+from localaws.errors import LocalError
 from localaws.moto.counters import FILE_NAME as COUNTS_FILE
 from localaws.moto.counters import CountersView
 
@@ -101,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         print("the local Athena engine needs AWS_ENDPOINT_URL (the local endpoint serving Glue and S3)",
               file=sys.stderr)
         return 2
+    try:
+        event_loops.enabled()
+    except LocalError as error:
+        print(f"the local Athena engine: {error}", file=sys.stderr)
+        return 2
     root = args.data_dir.resolve() / "athena"
     root.mkdir(parents=True, exist_ok=True)
     lock = (root / "engine.lock").open("a+")
@@ -126,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                     _account_id(clients["sts"]))
     server = Server(api)
 
-    loop = asyncio.new_event_loop()
+    loop = event_loops.new_event_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

@@ -28,8 +28,11 @@ from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 from yarl import URL
 
+from localaws import event_loops
+from localaws.errors import LocalError
 from localaws.gateway.authorization import MODES, Authorizer
 from localaws.gateway.faults import (
     Decision,
@@ -67,6 +70,7 @@ _EXPOSED = (
 )
 DEFAULT_CORS_ORIGINS = (r"https?://(127\.0\.0\.1|localhost)(:\d+)?",)
 FAULTS_PATH = "/_wildrydes/faults"
+SMALL_BODY = 1024 * 1024  # answers up to this size are read whole and sent in one piece
 IAM_PATH = "/_wildrydes/iam"
 
 
@@ -233,11 +237,15 @@ class Gateway:
                     )
                 if respond is not None and upstream.status == 200:
                     return await self._rewritten(upstream, respond, cors)
-                response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-                for key, value in upstream.headers.items():
-                    if key.lower() not in _HOP_BY_HOP and not key.lower().startswith("access-control-"):
-                        response.headers.add(key, value)
-                response.headers.update(cors)
+                answer = CIMultiDict(
+                    (key, value) for key, value in upstream.headers.items()
+                    if key.lower() not in _HOP_BY_HOP and not key.lower().startswith("access-control-"))
+                answer.update(cors)
+                if _small_body(request.method, upstream):
+                    # one send of head and body (a StreamResponse sends its head on its own first)
+                    return web.Response(status=upstream.status, reason=upstream.reason, headers=answer,
+                                        body=await upstream.read())
+                response = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=answer)
                 if upstream.headers.get("Content-Length") is not None:
                     response.content_length = int(upstream.headers["Content-Length"])
                 await response.prepare(request)
@@ -462,6 +470,14 @@ def _no_rule(rule_id: str) -> web.Response:
     return web.json_response({"error": f"no fault rule {rule_id!r}"}, status=404)
 
 
+def _small_body(method: str, upstream: aiohttp.ClientResponse) -> bool:
+    """Whether the answer has a body of known length up to ``SMALL_BODY`` bytes (a HEAD's Content-Length is the
+    object's, with no body; a 204 or 304 has none)."""
+    length = upstream.headers.get("Content-Length")
+    return (method != "HEAD" and upstream.status not in (204, 304) and length is not None and length.isdigit()
+            and int(length) <= SMALL_BODY)
+
+
 def _is_aws_error(response: aiohttp.ClientResponse) -> bool:
     content_type = response.headers.get("Content-Type", "")
     return "x-amzn-ErrorType" in response.headers or "xml" in content_type or "json" in content_type
@@ -513,7 +529,11 @@ def main(argv: list[str] | None = None) -> int:
         await stop.wait()
         await runner.cleanup()
 
-    asyncio.run(serve())
+    try:
+        event_loops.run(serve())
+    except LocalError as error:
+        print(f"gateway: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
