@@ -80,7 +80,8 @@ class QueryContext:
     services: Services
     parameters: list[str] = field(default_factory=list)
     cancelled: threading.Event = field(default_factory=threading.Event)
-    connection: duckdb.DuckDBPyConnection | None = None
+    connection: duckdb.DuckDBPyConnection | None = None  # the one it runs in now: see attach, interrupt
+    connection_lock: threading.Lock = field(default_factory=threading.Lock)
     # a query's CSV result is uploaded while it runs when the executor gives a way to (see results.CsvUpload);
     # it is opened with the result's column names and DuckDB types, once they are known
     open_csv_upload: Callable[[list[str], list[str]], results.CsvUpload] | None = None
@@ -95,6 +96,18 @@ class QueryContext:
         now = time.monotonic()
         self.timings[phase] = self.timings.get(phase, 0.0) + now - started
         return now
+
+    def attach(self, con: duckdb.DuckDBPyConnection | None) -> None:
+        """The connection the statement runs in from now on (None: none). Once let go of, a connection can
+        be lent to another query (kept.py), so an interrupt must never reach it through this context."""
+        with self.connection_lock:
+            self.connection = con
+
+    def interrupt(self) -> None:
+        """Interrupt DuckDB in the connection the statement runs in, if any."""
+        with self.connection_lock:
+            if self.connection is not None:
+                self.connection.interrupt()
 
     def check(self) -> None:
         if self.cancelled.is_set():
@@ -149,29 +162,51 @@ class Connections:
             finally:
                 self.services.duck.release(con)
             return
+        with self.pinned_views(ctx, resolved, read_data, assume) as views:
+            con = self.open(ctx, views)
+            try:
+                yield con
+            finally:
+                self.let_go(ctx, con)
+
+    @contextlib.contextmanager
+    def pinned_views(self, ctx: QueryContext, resolved: Resolved, read_data: bool = True,
+                     assume: Assumptions | None = None) -> Iterator[tuple[tuple[str, str], ...]]:
+        """The resolved query's scans planned (``assume``: see ScanPlanner.plan), the local copies of their
+        objects kept while in use, and each scan's view over them: (view name, SQL)."""
         started = time.monotonic()
         scans = self.planner.plan(resolved, ctx.check, assume)
         started = ctx.mark("plan", started)
         objects: list[S3Object] = [o for s in scans for o in s.objects]
         ctx.scanned += sum(o.size for o in objects) if read_data else 0
-        duck = self.services.duck
         with self.services.objects.pinned(objects, ctx.cancelled.is_set) as local:
             ctx.check()
-            con = duck.acquire()
-            ctx.connection = con
-            try:
-                started = ctx.mark("cache", started)
-                builder = ScanSql(lambda obj: local[obj])
-                for request, scan in zip(resolved.scans, scans, strict=True):
-                    try:
-                        con.execute(f'CREATE TEMP VIEW "{request.name}" AS {builder.sql(scan)}')
-                    except duckdb.Error as error:
-                        raise from_duckdb(error) from None
-                ctx.mark("register", started)
-                yield con
-            finally:
-                ctx.connection = None
-                duck.release(con)
+            builder = ScanSql(lambda obj: local[obj])
+            views = tuple((request.name, builder.sql(scan))
+                          for request, scan in zip(resolved.scans, scans, strict=True))
+            ctx.mark("cache", started)
+            yield views
+
+    def open(self, ctx: QueryContext, views: tuple[tuple[str, str], ...]) -> duckdb.DuckDBPyConnection:
+        """A locked-down connection, attached to ``ctx``, with ``views`` registered."""
+        started = time.monotonic()
+        con = self.services.duck.acquire()
+        ctx.attach(con)
+        try:
+            for name, sql in views:
+                try:
+                    con.execute(f'CREATE TEMP VIEW "{name}" AS {sql}')
+                except duckdb.Error as error:
+                    raise from_duckdb(error) from None
+        except BaseException:
+            self.let_go(ctx, con)
+            raise
+        ctx.mark("register", started)
+        return con
+
+    def let_go(self, ctx: QueryContext, con: duckdb.DuckDBPyConnection) -> None:
+        ctx.attach(None)
+        self.services.duck.release(con)
 
     def bind(self, ctx: QueryContext, ast: exp.Expression) -> tuple[list[str], list[str]]:
         """Output names and DuckDB types of a query, without reading any data."""

@@ -177,6 +177,14 @@ class DuckDatabases:
             if database is not None:
                 self._free.append(database)
 
+    def keep_open(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The query is done with ``con``'s database but keeps ``con`` (kept.py): the database is free for
+        others again, and ``con`` stays open until its holder closes it."""
+        with self._lock:
+            database = self._lent.pop(id(con), None)
+            if database is not None:
+                self._free.append(database)
+
     def close(self) -> None:
         with self._lock:
             databases, self._all = self._all, []

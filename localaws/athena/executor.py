@@ -99,12 +99,10 @@ class Executor:
         if ctx is None:
             return
         ctx.cancelled.set()
-        connection = ctx.connection
-        if connection is not None:
-            try:
-                connection.interrupt()
-            except Exception:  # the connection may be closing
-                log.debug("interrupting %s failed", query_id, exc_info=True)
+        try:
+            ctx.interrupt()
+        except Exception:  # the connection may be closing
+            log.debug("interrupting %s failed", query_id, exc_info=True)
 
     def shutdown(self) -> None:
         self._stopping.set()

@@ -191,18 +191,12 @@ class TextProjection:
         return out
 
 
-def text_batches(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str],
-                 relation: duckdb.DuckDBPyRelation | None = None,
-                 column_zones: list[str | None] | None = None) -> Iterator[pa.RecordBatch]:
-    """Like to_text_table, batch by batch as DuckDB produces them (for a query with columns)."""
-    projection = TextProjection.of(duck_types, column_zones)
-    if relation is not None:
-        reader = relation.project(projection.sql()).to_arrow_reader(TEXT_BATCH_ROWS)
-    else:
-        reader = con.sql(f"SELECT {projection.sql()} FROM ({sql}) AS __wr_q").to_arrow_reader(TEXT_BATCH_ROWS)
-    for batch in reader:
-        columns = projection.finish([batch.column(i) for i in range(len(duck_types))])
-        yield pa.RecordBatch.from_arrays(columns, names=[f"c{i}" for i in range(len(names))])
+def read_text(projection: TextProjection, projected: duckdb.DuckDBPyRelation) -> Iterator[pa.RecordBatch]:
+    """Run ``projected``, a query's columns as text by ``projection`` (bound; it may run again), batch by batch."""
+    width = len(projection.expressions)
+    for batch in projected.to_arrow_reader(TEXT_BATCH_ROWS):
+        columns = projection.finish([batch.column(i) for i in range(width)])
+        yield pa.RecordBatch.from_arrays(columns, names=[f"c{i}" for i in range(width)])
 
 
 def text_schema(names: list[str]) -> pa.Schema:

@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from localaws.athena import output_types, prepared, results, statements, switches
+from localaws.athena import kept, output_types, prepared, results, statements, switches
 from localaws.athena.context import Connections, Handler, Outcome, QueryContext, Services
 from localaws.athena.ddl import Ddl
 from localaws.athena.errors import AthenaQueryError, at, from_duckdb
@@ -64,6 +64,7 @@ class Runner:
         self.ddl = Ddl(self.connections)
         self.writes = Writes(self.connections)
         self.prepared = prepared.PreparedQueries() if switches.fast_paths() else None
+        self.kept = kept.KeptQueries() if switches.fast_paths() else None
 
     def run(self, ctx: QueryContext) -> Outcome:
         started = time.monotonic()
@@ -72,7 +73,7 @@ class Runner:
         if known is not None:
             ctx.planning_ms = int((time.monotonic() - started) * 1000)
             ctx.mark("parse", started)
-            outcome = self.select_prepared(ctx, known)
+            outcome = self.select_prepared(ctx, known, query_key)
             if outcome is not None:
                 return outcome
             log.info("query %s: Glue or S3 changed since it was prepared; planned again", ctx.query_id)
@@ -112,34 +113,43 @@ class Runner:
         resolved = self.connections.resolver.resolve(ast, ctx.database)
         ctx.mark("resolve", started)
         values = isinstance(ast, exp.Values)
-        outcome, sql = self._select(ctx, resolved, lambda: to_duckdb(resolved, ctx.database), values,
-                                    (statement.statement_type, statement.substatement_type))
+        types = (statement.statement_type, statement.substatement_type)
+        outcome, bound, views = self._select(ctx, resolved, lambda: to_duckdb(resolved, ctx.database), values, types)
         stamp = prepared.glue_stamp(resolved)
-        if self.prepared is not None and stamp is not None and resolved.scans:
-            probe = resolved.scans[0].table
-            self.prepared.put(prepared.key(ctx.sql, ctx.parameters, ctx.database), prepared.PreparedQuery(
-                stamp, (probe.database, probe.name), statement.statement_type, statement.substatement_type,
-                resolved, sql, values))
+        if self.prepared is None or stamp is None or not resolved.scans:
+            self._let_go(bound)
+            return outcome
+        probe = resolved.scans[0].table
+        query_key = prepared.key(ctx.sql, ctx.parameters, ctx.database)
+        known = prepared.PreparedQuery(stamp, (probe.database, probe.name), *types, resolved, bound.sql, values)
+        self.prepared.put(query_key, known)
+        self._keep(query_key, views, known, bound)
         return outcome
 
-    def select_prepared(self, ctx: QueryContext, known: prepared.PreparedQuery) -> Outcome | None:
+    def select_prepared(self, ctx: QueryContext, known: prepared.PreparedQuery,
+                        query_key: prepared.Key) -> Outcome | None:
         """The query as prepared before, assuming Glue and the buckets it reads are as they were (checked
         while it runs); None when they are not: what it did is undone, to be planned again."""
         assume = self.connections.assumptions(known.probe)
         assume.glue(known.stamp)
+        bound = None
         try:
-            outcome, _ = self._select(ctx, known.resolved, lambda: known.sql, known.values,
-                                      (known.statement_type, known.substatement_type), assume)
+            outcome, bound, views = self._select(ctx, known.resolved, lambda: known.sql, known.values,
+                                                 (known.statement_type, known.substatement_type), assume,
+                                                 (query_key, known))
         except AthenaQueryError:
             if assume.hold():
                 raise
             outcome = None
         started = time.monotonic()
-        if outcome is not None and assume.hold():
+        if outcome is not None and bound is not None and assume.hold():
             ctx.mark("verify", started)
+            self._keep(query_key, views, known, bound)
             outcome.scanned = ctx.scanned
             outcome.planning_ms = ctx.planning_ms
             return outcome
+        if bound is not None:
+            self._let_go(bound)
         upload, ctx.csv_upload = ctx.csv_upload, None
         if upload is not None:
             upload.abort()
@@ -147,42 +157,85 @@ class Runner:
         return None
 
     def _select(self, ctx: QueryContext, resolved: Resolved, transpile: Callable[[], str], values: bool,
-                types: tuple[str, str], assume: Assumptions | None = None) -> tuple[Outcome, str]:
-        with self.connections.connection(ctx, resolved, assume=assume) as con:
+                types: tuple[str, str], assume: Assumptions | None = None,
+                kept_as: tuple[prepared.Key, prepared.PreparedQuery] | None = None,
+                ) -> tuple[Outcome, kept.BoundQuery, kept.Views]:
+        """Run the query; the connection it ran in comes back with it, detached from ``ctx``: the caller
+        keeps it (``_keep``) or lets it go (``_let_go``). ``kept_as``: the query may run as bound before."""
+        with self.connections.pinned_views(ctx, resolved, assume=assume) as views:
+            bound = None
+            if self.kept is not None and kept_as is not None:
+                bound = self.kept.take((kept_as[0], views), kept_as[1])
+            if bound is None:
+                bound = self._bind(ctx, resolved, views, transpile(), values)
+            else:
+                ctx.attach(bound.connection)
+            try:
+                started = time.monotonic()
+                if assume is not None:
+                    assume.start()
+                text = self._read(ctx, bound)
+                ctx.mark("execute", started)
+            except BaseException:
+                ctx.attach(None)
+                self._let_go(bound)
+                raise
+            ctx.attach(None)
+        return Outcome(*types, bound.names, bound.duck_types, text, header_row=True, kind="csv"), bound, views
+
+    def _bind(self, ctx: QueryContext, resolved: Resolved, views: kept.Views, sql: str,
+              values: bool) -> kept.BoundQuery:
+        """A connection with ``views`` registered, attached to ``ctx``, and the query bound in it."""
+        con = self.connections.open(ctx, views)
+        try:
             started = time.monotonic()
-            sql = transpile()
             relation = self.connections.relation(ctx, con, sql)
             names, duck_types = self.connections.names_and_types(relation)
             duck_types = output_types.apply(duck_types, resolved.output_types)
             if values:
                 names = [f"_col{i}" for i in range(len(names))]
-            started = ctx.mark("bind", started)
-            if assume is not None:
-                assume.start()
-            text = self.execute_text(ctx, con, sql, names, duck_types, relation, upload=True,
-                                     column_zones=resolved.output_zones)
-            ctx.mark("execute", started)
-        return Outcome(*types, names, duck_types, text, header_row=True, kind="csv"), sql
+            projection = results.TextProjection.of(duck_types, resolved.output_zones)
+            projected = relation.project(projection.sql()) if duck_types else relation
+            ctx.mark("bind", started)
+        except duckdb.Error as error:
+            self.connections.let_go(ctx, con)
+            raise from_duckdb(error, ctx.locate) from None
+        except BaseException:
+            self.connections.let_go(ctx, con)
+            raise
+        return kept.BoundQuery(con, sql, names, duck_types, projection, projected)
 
-    def execute_text(self, ctx: QueryContext, con: duckdb.DuckDBPyConnection, sql: str, names: list[str],
-                     duck_types: list[str], relation: duckdb.DuckDBPyRelation | None = None,
-                     upload: bool = False, column_zones: list[str | None] | None = None) -> pa.Table:
-        """The query's values as Athena's text; with ``upload`` (a query's result) the CSV result goes up
-        to S3 batch by batch while DuckDB produces the rest, when the executor allows it."""
+    def _read(self, ctx: QueryContext, bound: kept.BoundQuery) -> pa.Table:
+        """The bound query's values as Athena's text; its CSV result goes up to S3 batch by batch while DuckDB
+        produces the rest, when the executor allows it."""
         ctx.check()
         try:
-            if not (upload and names and ctx.open_csv_upload is not None):
-                return results.to_text_table(con, sql, names, duck_types, relation, column_zones)
-            ctx.csv_upload = ctx.open_csv_upload(names, duck_types)
+            if not bound.duck_types:
+                bound.projected.to_arrow_table()
+                return pa.table({})
+            if ctx.open_csv_upload is not None:
+                ctx.csv_upload = ctx.open_csv_upload(bound.names, bound.duck_types)
             batches = []
-            for batch in results.text_batches(con, sql, names, duck_types, relation, column_zones):
+            for batch in results.read_text(bound.projection, bound.projected):
                 ctx.check()
-                ctx.csv_upload.add(batch)
+                if ctx.csv_upload is not None:
+                    ctx.csv_upload.add(batch)
                 batches.append(batch)
-            return pa.Table.from_batches(batches, schema=results.text_schema(names))
+            return pa.Table.from_batches(batches, schema=results.text_schema(bound.names))
         except duckdb.Error as error:
             ctx.check()
             raise from_duckdb(error, ctx.locate) from None
+
+    def _keep(self, query_key: prepared.Key, views: kept.Views, made_for: prepared.PreparedQuery,
+              bound: kept.BoundQuery) -> None:
+        if self.kept is None:
+            self._let_go(bound)
+            return
+        self.connections.services.duck.keep_open(bound.connection)
+        self.kept.keep((query_key, views), made_for, bound)
+
+    def _let_go(self, bound: kept.BoundQuery) -> None:
+        self.connections.services.duck.release(bound.connection)
 
     def explain(self, ctx: QueryContext, statement: Statement) -> Outcome:
         inner: Statement = statement.details["statement"]

@@ -9,12 +9,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
+from bench.athena import engine_phases
 from localaws.athena.store import RUNNING, SUCCEEDED, QueryRecord, QueryStore
 from localaws.moto.counters import FILE_NAME as COUNTS_FILE
 from localaws.moto.counters import CountersView
@@ -207,6 +209,38 @@ def test_a_query_run_again_with_other_parameters_uses_them(athena: AthenaStack, 
     _, low = succeeded(client, query, ExecutionParameters=["0"])
     assert high[1] == ["0"] and int(low[1][0] or 0) > 0
     assert succeeded(client, query, ExecutionParameters=["1000"])[1] == high
+
+
+def _phases(athena: AthenaStack, query_id: str) -> dict[str, float]:
+    log = athena.engine_log or athena.stack.data_dir / "logs" / "athena.log"
+    return engine_phases(log, {query_id}).get(query_id, {})
+
+
+def test_a_query_run_again_runs_as_bound_in_the_connection_kept_from_before(athena: AthenaStack, client: Any,
+                                                                          tmp_path: Path) -> None:
+    """The views registered and the query bound by the first run are kept with its connection: runs after
+    it (one at a time, or several at once) only execute, and all read the current objects."""
+    s3 = athena.client("s3")
+    first = _parquet(tmp_path / "one", 120, 0.7)
+    s3.upload_file(str(first), ARCHIVE_BUCKET, "cache-kept/one.parquet")
+    succeeded(client, f"CREATE EXTERNAL TABLE cache_kept (name string, healthpoints int) STORED AS PARQUET "
+                      f"LOCATION 's3://{ARCHIVE_BUCKET}/cache-kept/'")
+    query = "SELECT count(*), sum(healthpoints) FROM cache_kept"
+    runs = [succeeded(client, query) for _ in range(3)]
+    assert all(rows[1] == _expected([first]) for _, rows in runs)
+    phases = [_phases(athena, execution["QueryExecutionId"]) for execution, _ in runs]
+    assert "register" in phases[0] and "bind" in phases[0]
+    assert all("execute" in p and "register" not in p and "bind" not in p for p in phases[1:]), phases
+
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda _: succeeded(client, query), range(8)))
+    assert all(rows[1] == _expected([first]) for _, rows in together)
+
+    second = _parquet(tmp_path / "two", 80, 0.8)  # another object: other views, bound again
+    s3.upload_file(str(second), ARCHIVE_BUCKET, "cache-kept/two.parquet")
+    execution, rows = succeeded(client, query)
+    assert rows[1] == _expected([first, second])
+    assert "register" in _phases(athena, execution["QueryExecutionId"])
 
 
 def test_large_objects_read_in_ranges_are_always_the_current_body(athena: AthenaStack) -> None:
