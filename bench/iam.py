@@ -1,8 +1,10 @@
 """What the endpoint's IAM checks cost per request: the same calls, by the same principals, against one stack
 whose gateway is switched between ``--iam enforce`` and ``--iam off`` round after round (interleaved, so both
-modes share the machine's conditions). Calls: a Lambda role session's Kinesis PutRecords and the summary
-writer's DynamoDB GetItem, the Firehose role's S3 PutObject (1 KiB), and the admin's PutRecords (signature
-check only). ``python -m bench iam [--calls 300] [--rounds 5]``.
+modes share the machine's conditions). Calls: a Lambda role session's Kinesis PutRecords and GetRecords (each
+read with the iterator the one before returned, as consumers read: the gateway decrypts every new kinesalite
+iterator to learn the stream it authorizes), the summary writer's DynamoDB GetItem, the Firehose role's S3
+PutObject (1 KiB), and the admin's PutRecords (signature check only).
+``python -m bench iam [--calls 300] [--rounds 5]``.
 """
 
 from __future__ import annotations
@@ -69,10 +71,20 @@ def workloads(stack: LocalStack) -> dict[str, Callable[[str], None]]:
     admin = stack.client("kinesis")
     summary, table, bucket = outputs["SummaryStreamName"], outputs["SensorTableName"], outputs["ArchiveBucketName"]
     body = b"x" * 1024
+    reader = role_client(stack, "kinesis", role.format("AggregatorRole"), "lambda.amazonaws.com")
+    source = outputs["SourceStreamName"]
+    shard = reader.list_shards(StreamName=source)["Shards"][0]["ShardId"]
+    iterator = [reader.get_shard_iterator(StreamName=source, ShardId=shard,
+                                          ShardIteratorType="LATEST")["ShardIterator"]]
+
+    def get_records(_: str) -> None:
+        iterator[0] = reader.get_records(ShardIterator=iterator[0], Limit=100)["NextShardIterator"]
+
     key = {"Name": {"S": "bench"}, "StatusTime": {"S": "2026-01-01T00:00:00.000Z"}}
     return {
         "Kinesis PutRecords (aggregator's role session)":
             lambda i: aggregator.put_records(StreamName=summary, Records=[{"Data": b"{}", "PartitionKey": "b"}]),
+        "Kinesis GetRecords, a new iterator each call (aggregator's role session)": get_records,
         "DynamoDB GetItem (summary writer's role session)": lambda i: writer.get_item(TableName=table, Key=key),
         "S3 PutObject 1 KiB (Firehose's role session)":
             lambda i: delivery.put_object(Bucket=bucket, Key=f"bench/iam/{i}", Body=body),  # a new key each time
