@@ -7,7 +7,7 @@ import base64
 import binascii
 from functools import lru_cache
 
-from localaws.iam.actions.aes import aes256_cbc_decrypt
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 # A kinesalite shard iterator: base64 of 8 bytes 00..01 + AES-256-CBC("{time}/{stream}/{shard}/{seq}/{0*36}")
 # with the fixed key and IV of kinesalite/db/index.js (createShardIterator; decoded in actions/getRecords.js).
@@ -19,8 +19,9 @@ _KINESALITE_HEADER = bytes([0, 0, 0, 0, 0, 0, 0, 1])
 
 @lru_cache(maxsize=4096)
 def kinesalite_iterator_stream(iterator: str) -> str | None:
-    """The stream name inside a kinesalite shard iterator, or None when it is not one (decrypted with a pure-Python
-    AES-256-CBC, the standard library having no AES)."""
+    """The stream name inside a kinesalite shard iterator, or None when it is not one. Every GetRecords carries a new
+    iterator, so this runs once per read through the gateway: OpenSSL's AES (cryptography, which moto requires) takes
+    microseconds where a pure-Python AES took ~1.2 ms."""
     if len(iterator) > 1024:  # kinesalite's are at most 280 bytes (376 characters)
         return None
     try:
@@ -30,7 +31,8 @@ def kinesalite_iterator_stream(iterator: str) -> str | None:
     cipher = raw[8:]
     if raw[:8] != _KINESALITE_HEADER or not cipher or len(cipher) % 16:
         return None
-    plain = aes256_cbc_decrypt(_KINESALITE_KEY, _KINESALITE_IV, cipher)
+    decryptor = Cipher(algorithms.AES(_KINESALITE_KEY), modes.CBC(_KINESALITE_IV)).decryptor()
+    plain = decryptor.update(cipher) + decryptor.finalize()
     pad = plain[-1]
     if not 1 <= pad <= 16 or plain[-pad:] != bytes([pad]) * pad:
         return None
