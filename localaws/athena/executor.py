@@ -118,6 +118,8 @@ class Executor:
                               completed=time.time())
             self._interrupt(query_id)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.runner.kept is not None:
+            self.runner.kept.close()
 
     def _watch(self) -> None:
         while not self._stopping.wait(1.0):
