@@ -1,6 +1,7 @@
 """What the endpoint's IAM checks cost per request: the same calls, by the same principals, against one stack
 whose gateway is switched between ``--iam enforce`` and ``--iam off`` round after round (interleaved, so both
-modes share the machine's conditions). Calls: a Lambda role session's Kinesis PutRecords and GetRecords (each
+modes share the machine's conditions). Calls: a Lambda role session's Kinesis PutRecords (to the map stream) and
+GetRecords (each
 read with the iterator the one before returned, as consumers read: the gateway decrypts every new kinesalite
 iterator to learn the stream it authorizes), the summary writer's DynamoDB GetItem, the Firehose role's S3
 PutObject (1 KiB), and the admin's PutRecords (signature check only).
@@ -25,7 +26,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from bench import RESULTS_DIR
+from bench import RESULTS_DIR, host
 from localaws.settings import DEFAULT_REGION
 from tests.support.stack import LocalStack, started_stack
 
@@ -69,7 +70,10 @@ def workloads(stack: LocalStack) -> dict[str, Callable[[str], None]]:
     writer = role_client(stack, "dynamodb", role.format("SummaryWriterRole"), "lambda.amazonaws.com")
     delivery = role_client(stack, "s3", role.format("ArchiveDeliveryRole"), "firehose.amazonaws.com", account)
     admin = stack.client("kinesis")
-    summary, table, bucket = outputs["SummaryStreamName"], outputs["SensorTableName"], outputs["ArchiveBucketName"]
+    # PutRecords go to the map stream, which the aggregator relays to and nothing reads here (--no-map): on the
+    # summary stream the summary writer would quarantine each "{}" in SQS, and moto's SQS counts a queue's
+    # messages on every send, which kept moto busy for minutes and slowed every other call
+    relay, table, bucket = outputs["MapStreamName"], outputs["SensorTableName"], outputs["ArchiveBucketName"]
     body = b"x" * 1024
     reader = role_client(stack, "kinesis", role.format("AggregatorRole"), "lambda.amazonaws.com")
     source = outputs["SourceStreamName"]
@@ -83,13 +87,13 @@ def workloads(stack: LocalStack) -> dict[str, Callable[[str], None]]:
     key = {"Name": {"S": "bench"}, "StatusTime": {"S": "2026-01-01T00:00:00.000Z"}}
     return {
         "Kinesis PutRecords (aggregator's role session)":
-            lambda i: aggregator.put_records(StreamName=summary, Records=[{"Data": b"{}", "PartitionKey": "b"}]),
+            lambda i: aggregator.put_records(StreamName=relay, Records=[{"Data": b"{}", "PartitionKey": "b"}]),
         "Kinesis GetRecords, a new iterator each call (aggregator's role session)": get_records,
         "DynamoDB GetItem (summary writer's role session)": lambda i: writer.get_item(TableName=table, Key=key),
         "S3 PutObject 1 KiB (Firehose's role session)":
             lambda i: delivery.put_object(Bucket=bucket, Key=f"bench/iam/{i}", Body=body),  # a new key each time
         "Kinesis PutRecords (admin: signature only)":
-            lambda i: admin.put_records(StreamName=summary, Records=[{"Data": b"{}", "PartitionKey": "b"}]),
+            lambda i: admin.put_records(StreamName=relay, Records=[{"Data": b"{}", "PartitionKey": "b"}]),
     }
 
 
@@ -132,6 +136,8 @@ def render_markdown(results: dict[str, Any]) -> str:
              f"`{results['command']}`: median latency of {s['calls']} sequential calls per workload, mode and "
              f"round; {s['rounds']} rounds of `enforce` and `off` on one stack (the first mode alternating); the "
              "figure is the median of the rounds' medians.", "",
+             f"Commit `{results['machine']['commit']}`; load average at start "
+             f"{results['machine']['load_average_at_start']}.", "",
              "| workload | enforce ms | off ms | cost per request ms | ratio |", "| --- | ---: | ---: | ---: | ---: |"]
     for r in results["rows"]:
         lines.append(f"| {r['workload']} | {r['enforce_ms']} | {r['off_ms']} | {r['cost_ms']} | {r['ratio']} |")
@@ -142,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     results = {"command": shlex.join(["python", "-m", "bench", "iam", *argv]),
-               "date": datetime.now(UTC).isoformat(timespec="seconds"),
+               "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": host(),
                "settings": {"calls": args.calls, "rounds": args.rounds}, **run(args)}
     name = "iam-quick" if args.quick else "iam"
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
