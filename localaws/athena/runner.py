@@ -167,7 +167,7 @@ class Runner:
             if self.kept is not None and kept_as is not None:
                 bound = self.kept.take((kept_as[0], views), kept_as[1])
             if bound is None:
-                bound = self._bind(ctx, resolved, views, transpile(), values)
+                bound = self._bind(ctx, resolved, views, transpile, values)
             else:
                 ctx.attach(bound.connection)
             try:
@@ -183,12 +183,13 @@ class Runner:
             ctx.attach(None)
         return Outcome(*types, bound.names, bound.duck_types, text, header_row=True, kind="csv"), bound, views
 
-    def _bind(self, ctx: QueryContext, resolved: Resolved, views: kept.Views, sql: str,
+    def _bind(self, ctx: QueryContext, resolved: Resolved, views: kept.Views, transpile: Callable[[], str],
               values: bool) -> kept.BoundQuery:
         """A connection with ``views`` registered, attached to ``ctx``, and the query bound in it."""
         con = self.connections.open(ctx, views)
         try:
             started = time.monotonic()
+            sql = transpile()
             relation = self.connections.relation(ctx, con, sql)
             names, duck_types = self.connections.names_and_types(relation)
             duck_types = output_types.apply(duck_types, resolved.output_types)
