@@ -1,10 +1,9 @@
 """What the endpoint's IAM checks cost per request: the same calls, by the same principals, against one stack
 whose gateway is switched between ``--iam enforce`` and ``--iam off`` round after round (interleaved, so both
 modes share the machine's conditions). Calls: a Lambda role session's Kinesis PutRecords (to the map stream) and
-GetRecords (each
-read with the iterator the one before returned, as consumers read: the gateway decrypts every new kinesalite
-iterator to learn the stream it authorizes), the summary writer's DynamoDB GetItem, the Firehose role's S3
-PutObject (1 KiB), and the admin's PutRecords (signature check only).
+GetRecords (each read with the iterator the one before returned, as consumers read: the gateway decrypts every
+new kinesalite iterator to learn the stream it authorizes), the summary writer's DynamoDB GetItem, the Firehose
+role's S3 PutObject (1 KiB), and the admin's PutRecords (signature check only).
 ``python -m bench iam [--calls 300] [--rounds 5]``.
 """
 

@@ -204,16 +204,12 @@ def text_schema(names: list[str]) -> pa.Schema:
 
 
 def to_text_table(con: duckdb.DuckDBPyConnection, sql: str, names: list[str], duck_types: list[str],
-                  relation: duckdb.DuckDBPyRelation | None = None,
                   column_zones: list[str | None] | None = None) -> pa.Table:
-    """Run ``sql`` (whose columns have ``duck_types``; or the already bound ``relation`` of it) and return
-    its values as Athena's text (timestamps with time zone in ``column_zones``, UTC by default)."""
+    """Run ``sql`` (whose columns have ``duck_types``) and return its values as Athena's text (timestamps
+    with time zone in ``column_zones``, UTC by default)."""
     projection = TextProjection.of(duck_types, column_zones)
-    if relation is not None and duck_types:
-        table = relation.project(projection.sql()).to_arrow_table()
-    else:
-        wrapped = f"SELECT {projection.sql() or '1'} FROM ({sql}) AS __wr_q" if duck_types else sql
-        table = con.sql(wrapped).to_arrow_table()
+    wrapped = f"SELECT {projection.sql() or '1'} FROM ({sql}) AS __wr_q" if duck_types else sql
+    table = con.sql(wrapped).to_arrow_table()
     if not duck_types:
         return pa.table({})
     columns = projection.finish([table.column(i) for i in range(len(duck_types))])
