@@ -6,10 +6,12 @@ writes its results to ``bench/results/``; ``python -m bench`` finds them by thos
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
 import pkgutil
 import platform
+import re
 import subprocess
 from pathlib import Path
 from types import ModuleType
@@ -25,13 +27,56 @@ def host() -> dict[str, Any]:
         load = os.getloadavg()
     except OSError:
         load = (0.0, 0.0, 0.0)
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
+    commit = _git("rev-parse", "--short", "HEAD").strip()
+    # changed tracked files other than results: the code measured is not the commit's
+    changed = [line[3:] for line in _git("status", "--porcelain", "--untracked-files=no").splitlines()
+               if not line[3:].startswith("bench/results/")]
     return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "load_average_at_start": [round(x, 2) for x in load], "commit": commit}
+            "load_average_at_start": [round(x, 2) for x in load], "commit": commit,
+            "uncommitted_changes": changed}
+
+
+def commit_of(machine: dict[str, Any]) -> str:
+    """The commit a result measured, for its markdown; says so when the tree had uncommitted changes."""
+    changed = machine.get("uncommitted_changes") or []
+    return f"`{machine.get('commit') or '?'}`" + (
+        f" **with uncommitted changes** to {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}"
+        if changed else "")
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=Path(__file__).parent,
+                              timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def add_result_options(parser: argparse.ArgumentParser) -> None:
+    """``--tag`` and ``--overwrite``: where a run's result goes, and whether it may replace a saved one."""
+    parser.add_argument("--tag", type=_tag, help="save the result as <name>-TAG beside the others "
+                                                 "(e.g. the commit or change measured)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a result the repository holds (the docs may quote it)")
+
+
+def result_stem(name: str, args: argparse.Namespace) -> str:
+    """The file name (without suffix) of this run's result under bench/results/: ``name``, or ``name-TAG``.
+
+    A result the repository holds is not overwritten without ``--overwrite``: the docs quote saved results, so
+    a new run goes beside them. Checked before the run, not after it."""
+    stem = f"{name}-{args.tag}" if getattr(args, "tag", None) else name
+    held = _git("ls-files", "--", f"{RESULTS_DIR.name}/{stem}.*").split()
+    if held and not getattr(args, "overwrite", False):
+        raise SystemExit(f"bench/results/{Path(held[0]).name} is a saved result (the docs may quote it): "
+                         "pass --tag NAME to save this run beside it, or --overwrite to replace it")
+    return stem
+
+
+def _tag(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", text):
+        raise argparse.ArgumentTypeError(f"{text!r}: letters, digits, '.', '_' and '-' only")
+    return text
 
 
 def discover() -> tuple[dict[str, ModuleType], dict[str, str]]:

@@ -44,7 +44,7 @@ import boto3  # noqa: E402
 import duckdb  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench import RESULTS_DIR, host  # noqa: E402
+from bench import RESULTS_DIR, add_result_options, commit_of, host, result_stem  # noqa: E402
 from localaws.athena.switches import SWITCH  # noqa: E402
 from localaws.settings import DEFAULT_REGION, LOCAL_CREDENTIALS  # noqa: E402
 from tests.support.athena_stack import AthenaStack, athena_stack, start_engine, stop_engine  # noqa: E402
@@ -434,7 +434,7 @@ def markdown(result: Result) -> str:
         f"# Local Athena engine vs DuckDB on the same Parquet{' (quick run)' if s['quick'] else ''}",
         "",
         f"Run `{result.command}` on {result.started} "
-        f"(finished {result.finished}), commit `{m.get('commit')}`.",
+        f"(finished {result.finished}), commit {commit_of(m)}.",
         f"Machine: {m['cpus']} cores, {m['platform']}; load average at start {m['load_average_at_start']} "
         "(a shared machine: compare the interleaved runs side by side, not with other runs).",
         f"Versions: Python {m['python']}, DuckDB {m['duckdb']}.",
@@ -526,7 +526,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-compare", action="store_true",
                         help=f"no second engine with {SWITCH}=0 (the before/after side by side)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    add_result_options(parser)
     args = parser.parse_args(argv)
+    stem = result_stem("athena-quick" if args.quick else "athena", args)
     settings = Settings(records=1_000_000, runs=5, pandas_runs=2, quick=True) if args.quick else Settings()
     if args.records:
         settings.records = args.records
@@ -562,7 +564,6 @@ def main(argv: list[str] | None = None) -> int:
     result.finished = datetime.now(UTC).isoformat(timespec="seconds")
     result.notes = NOTES
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stem = "athena-quick" if settings.quick else "athena"
     (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(asdict(result), indent=2) + "\n")
     (RESULTS_DIR / f"{stem}.md").write_text(markdown(result))
     print(f"wrote {RESULTS_DIR / stem}.json and .md")

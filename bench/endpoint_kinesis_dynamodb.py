@@ -27,6 +27,7 @@ import math
 import os
 import platform
 import random
+import shlex
 import shutil
 import socket
 import subprocess
@@ -46,7 +47,7 @@ import boto3
 import psutil
 from botocore.config import Config
 
-from bench import RESULTS_DIR
+from bench import RESULTS_DIR, add_result_options, host, result_stem
 from localaws.settings import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
 from localaws.supervisor.preflight import free_port
 from tests.support.stack import LocalStack
@@ -87,6 +88,7 @@ class Settings:
     parts: tuple[str, ...] = ("kinesis", "dynamodb")
     backends: tuple[str, ...] = (OURS, MOTO)
     keep_data: bool = False
+    command: str = "python -m bench endpoint"
 
     @classmethod
     def quick_settings(cls) -> Settings:
@@ -777,6 +779,7 @@ def machine_info() -> dict[str, Any]:
     from importlib.metadata import version
 
     return {
+        **host(),
         "hostname": platform.node(),
         "os": f"{platform.system()} {platform.release()}",
         "cpu": cpu_model,
@@ -809,7 +812,7 @@ def run(settings: Settings, work: Path) -> dict[str, Any]:
         "benchmark": NAME,
         "quick": settings.quick,
         "started_at": started.isoformat(timespec="seconds"),
-        "command": "uv run python -m bench endpoint" + (" --quick" if settings.quick else ""),
+        "command": settings.command,
         "settings": asdict(settings),
         "machine": machine_info(),
         "kinesis": {OURS: {}, MOTO: {}},
@@ -1176,9 +1179,8 @@ def render_markdown(results: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_results(results: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+def write_results(results: dict[str, Any], out_dir: Path, stem: str) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = "endpoint-quick" if results["quick"] else "endpoint"
     json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
     json_path.write_text(json.dumps(results, indent=1) + "\n")
     md_path.write_text(render_markdown(results))
@@ -1207,7 +1209,10 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
     parser.add_argument("--queries", type=int, help="queries at the final size (the endpoint)")
     parser.add_argument("--moto-dynamodb-budget", type=float, help="seconds of loading for moto")
     parser.add_argument("--keep-data", action="store_true", help="keep the data directory under /tmp")
+    add_result_options(parser)
     args = parser.parse_args(argv)
+    if not args.render:
+        args.stem = result_stem("endpoint-quick" if args.quick else "endpoint", args)
     settings = Settings.quick_settings() if args.quick else Settings()
     overrides = {
         "kinesis_records": args.kinesis_records, "kinesis_writers": args.writers,
@@ -1221,6 +1226,7 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
         if value is not None:
             setattr(settings, key, value)
     settings.keep_data = args.keep_data
+    settings.command = shlex.join(["python", "-m", "bench", "endpoint", *argv])
     return settings, args
 
 
@@ -1241,7 +1247,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    json_path, md_path = write_results(results, args.out_dir)
+    json_path, md_path = write_results(results, args.out_dir, args.stem)
     print(render_markdown(results))
     log(f"wrote {json_path} and {md_path}")
     failed = [f"kinesis {b} {k}" for b, runs in results["kinesis"].items() for k, r in runs.items() if "error" in r]

@@ -45,6 +45,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import psutil
 import pyarrow.parquet as pq
 
+from bench import RESULTS_DIR, add_result_options, host, result_stem
 from bench.pipeline import variants
 from streaming.producer.simulation import Fleet
 from tests.support.firehose_helpers import FirehoseProcess
@@ -52,7 +53,6 @@ from tests.support.stack import LocalStack, started_stack
 
 NAME = "firehose"
 DESCRIPTION = "Firehose delivery throughput: a Kinesis backlog to Parquet in S3 through the transform Lambda"
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SOURCE_STREAM = "bench-firehose-source"
 BUCKET = "bench-firehose"
 ARCHIVE_STREAM = "wildrydes-archive"
@@ -82,10 +82,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--compare", metavar="VAR=a,b",
                         help="one stack per value of the local runtime's environment variable VAR, runs alternating")
     parser.add_argument("--quick", action="store_true", help="50k records, one run")
+    add_result_options(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.records, args.runs = 50_000, 1
     args.variants = variants(parser, args.compare)
+    args.stem = result_stem("firehose-quick" if args.quick else "firehose-compare" if args.compare else "firehose",
+                            args)
     return args
 
 
@@ -236,8 +239,8 @@ def run_once(stack: LocalStack, run: int, records: int, args: argparse.Namespace
 
 # ---- reporting -------------------------------------------------------------------------------------------
 def machine() -> dict[str, Any]:
-    return {"cores": os.cpu_count(), "python": platform.python_version(), "os": f"{platform.system()} "
-            f"{platform.release()}", "machine": platform.machine()}
+    return {**host(), "cores": os.cpu_count(), "os": f"{platform.system()} {platform.release()}",
+            "machine": platform.machine()}
 
 
 def summary(runs: list[Run], preload_rate: float) -> dict[str, Any]:
@@ -246,9 +249,8 @@ def summary(runs: list[Run], preload_rate: float) -> dict[str, Any]:
             "median_cpu_us_per_record": round(statistics.median(r.cpu_us_per_record for r in runs), 1)}
 
 
-def write_results(results: dict[str, Any], quick: bool, compare: bool) -> tuple[Path, Path]:
+def write_results(results: dict[str, Any], stem: str) -> tuple[Path, Path]:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stem = "firehose-quick" if quick else "firehose-compare" if compare else "firehose"
     json_path, md_path = RESULTS_DIR / f"{stem}.json", RESULTS_DIR / f"{stem}.md"
     json_path.write_text(json.dumps(results, indent=2) + "\n")
     s = results["settings"]
@@ -263,7 +265,7 @@ def write_results(results: dict[str, Any], quick: bool, compare: bool) -> tuple[
         f"Parquet/Snappy with the Glue schema), BufferingHints {s['buffer_mb']} MB / {s['buffer_interval_s']} s, "
         "Lambda buffer 1 MB / 1 s, and is timed from CreateDeliveryStream until all rows are in Parquet objects in "
         "S3. CPU: the Firehose process and its transform worker, per record delivered."
-        + (" With several variants the runs alternate between their stacks." if compare else ""),
+        + (" With several variants the runs alternate between their stacks." if s["compare"] else ""),
         "",
         "| variant | run | seconds | records/s | CPU µs/record | objects | Parquet MB | duplicates |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -329,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                      "compare": args.compare},
         "variants": {label: summary(runs[label], preloads[label]) for label in runs},
     }
-    json_path, md_path = write_results(results, args.quick, bool(args.compare))
+    json_path, md_path = write_results(results, args.stem)
     for label, variant in results["variants"].items():
         print(f"{label or 'median'}: {variant['median_records_per_s']:,} records/s, "
               f"{variant['median_cpu_us_per_record']} µs CPU/record")

@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from bench import RESULTS_DIR, host
+from bench import RESULTS_DIR, add_result_options, commit_of, host, result_stem
 from localaws.settings import DEFAULT_REGION
 from tests.support.stack import LocalStack, started_stack
 
@@ -38,6 +38,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=300, help="calls per workload, mode and round (default 300)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of enforce and off (default 5)")
     parser.add_argument("--quick", action="store_true", help="50 calls, 2 rounds")
+    add_result_options(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.calls, args.rounds = 50, 2
@@ -135,7 +136,7 @@ def render_markdown(results: dict[str, Any]) -> str:
              f"`{results['command']}`: median latency of {s['calls']} sequential calls per workload, mode and "
              f"round; {s['rounds']} rounds of `enforce` and `off` on one stack (the first mode alternating); the "
              "figure is the median of the rounds' medians.", "",
-             f"Commit `{results['machine']['commit']}`; load average at start "
+             f"Commit {commit_of(results['machine'])}; load average at start "
              f"{results['machine']['load_average_at_start']}.", "",
              "| workload | enforce ms | off ms | cost per request ms | ratio |", "| --- | ---: | ---: | ---: | ---: |"]
     for r in results["rows"]:
@@ -146,10 +147,10 @@ def render_markdown(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
+    name = result_stem("iam-quick" if args.quick else "iam", args)
     results = {"command": shlex.join(["python", "-m", "bench", "iam", *argv]),
                "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": host(),
                "settings": {"calls": args.calls, "rounds": args.rounds}, **run(args)}
-    name = "iam-quick" if args.quick else "iam"
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(results, indent=2))
     markdown = render_markdown(results)

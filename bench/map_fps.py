@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import statistics
 import subprocess
@@ -29,7 +30,7 @@ from typing import Any
 
 import psutil
 
-from bench import RESULTS_DIR
+from bench import RESULTS_DIR, add_result_options, host, result_stem
 from localaws.settings import REPO_ROOT
 from localaws.supervisor.preflight import free_port
 from tests.support.devtools import Browser, Page
@@ -92,7 +93,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--unicorns", type=int, default=1000, help="fleet size (default 1000)")
     parser.add_argument("--sample-seconds", type=float, default=30.0, help="sample period (default 30)")
     parser.add_argument("--quick", action="store_true", help="2 minutes, samples every 10 s")
+    add_result_options(parser)
     args = parser.parse_args(argv)
+    args.stem = result_stem("map-quick" if args.quick else "map", args)
     if args.quick:
         args.minutes, args.sample_seconds = 2.0, 10.0
     return args
@@ -254,9 +257,8 @@ def measure(args: argparse.Namespace, browser: Browser, url: str) -> dict[str, A
     }
 
 
-def write(result: dict[str, Any], quick: bool) -> Path:
+def write(result: dict[str, Any], stem: str) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stem = "map-quick" if quick else "map"
     (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
     r = result
     lines = [
@@ -297,11 +299,13 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"map: {args.unicorns} unicorns for {args.minutes:g} min", flush=True)
-    result = run(args)
-    path = write(result, args.quick)
+    machine = host()
+    result = {"command": shlex.join(["python", "-m", "bench", "map", *argv]), "machine": machine, **run(args)}
+    path = write(result, args.stem)
     print(path.read_text(), flush=True)
     return 0
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import psutil
 
-from bench import RESULTS_DIR, host
+from bench import RESULTS_DIR, add_result_options, commit_of, host, result_stem
 from bench.pipeline_bursts import CpuTimeline, bursts, ceiling_lines
 from bench.pipeline_identity import check as identity_check
 from bench.pipeline_probes import (
@@ -68,10 +68,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="run once per value of the local runtime's environment variable VAR (UPPER_CASE) or of "
                              "the template parameter VAR (CamelCase), side by side")
     parser.add_argument("--quick", action="store_true", help="30 s at 2,000 records/s with 10 s windows")
+    add_result_options(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.rate, args.unicorns, args.minutes, args.window = 2000, 200, 0.5, 10
     args.variants = variants(parser, args.compare)
+    args.stem = result_stem("pipeline-quick" if args.quick else (
+        f"pipeline-{args.rate:.0f}" + ("" if args.minutes == 10 else f"-{args.minutes:g}min")
+        + ("" if args.shards == 1 else f"-{args.shards}shards") + ("-compare" if args.compare else "")), args)
     return args
 
 
@@ -197,7 +201,7 @@ def goals(r: dict[str, Any], minutes: float) -> list[tuple[str, bool]]:
 
 def host_line(machine: dict[str, Any]) -> str:
     """The commit and host of a run (results saved before they were recorded have neither)."""
-    known = [f"commit `{machine['commit']}`" if machine.get("commit") else "",
+    known = [f"commit {commit_of(machine)}" if machine.get("commit") else "",
              f"host {machine['platform']}" if machine.get("platform") else ""]
     return " " + ", ".join(k for k in known if k) + "." if any(known) else ""
 
@@ -266,11 +270,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"-- {label}", flush=True)
         results["runs"][label] = run(args, env)
         results["machine"] = results["runs"][label]["machine"]
-    suffix = "-quick" if args.quick else f"-{args.rate:.0f}" + ("" if args.minutes == 10 else f"-{args.minutes:g}min")
-    suffix += "-compare" if args.compare else ""
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / f"pipeline{suffix}.json").write_text(json.dumps(results, indent=2))
-    (RESULTS_DIR / f"pipeline{suffix}.md").write_text(render_markdown(results))
+    (RESULTS_DIR / f"{args.stem}.json").write_text(json.dumps(results, indent=2))
+    (RESULTS_DIR / f"{args.stem}.md").write_text(render_markdown(results))
     print(render_markdown(results))
     return 0 if all(r["identity"]["ok"] and not r["restarts"] for r in results["runs"].values()) else 1
 

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import RESULTS_DIR
+from bench import RESULTS_DIR, add_result_options, host, result_stem
 from tests.support.stack import started_stack
 
 NAME = "producer"
@@ -29,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unicorns", type=int, default=1000)
     parser.add_argument("--in-flight", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="one run of 50,000 records")
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    add_result_options(parser)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    stem = result_stem("producer-quick" if args.quick else "producer", args)
+    machine = host()
     if args.quick:
         args.records, args.runs = 50_000, 1
     rates: list[float] = []
@@ -54,15 +59,16 @@ def main(argv: list[str] | None = None) -> int:
             rates.append(float(match.group(1).replace(",", "")))
             print(summary, flush=True)
     results: dict[str, Any] = {
+        "command": shlex.join(["python", "-m", "bench", "producer", *argv]), "machine": machine,
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
         "settings": vars(args), "rates": rates, "median_records_per_s": statistics.median(rates),
         "summaries": summaries,
     }
-    suffix = "-quick" if args.quick else ""
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / f"producer{suffix}.json").write_text(json.dumps(results, indent=2))
-    (RESULTS_DIR / f"producer{suffix}.md").write_text(
-        f"# Producer benchmark ({results['date']}, {results['cpus']} cores)\n\n"
+    (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(results, indent=2))
+    (RESULTS_DIR / f"{stem}.md").write_text(
+        f"# Producer benchmark ({results['date']}, {results['cpus']} cores, commit `{machine['commit']}`)\n\n"
+        f"`{results['command']}`, with the platform's event source mappings disabled (nothing reads the stream).\n\n"
         f"`wildrydes produce` into the local endpoint, {args.records:,} records per run, {args.unicorns} unicorns, "
         f"{args.in_flight} PutRecords calls in flight: median **{results['median_records_per_s']:,.0f} records/s** "
         f"over {len(rates)} runs ({', '.join(f'{r:,.0f}' for r in rates)}).\n")

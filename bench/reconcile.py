@@ -44,7 +44,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench import RESULTS_DIR
+from bench import RESULTS_DIR, add_result_options, result_stem
 
 NAME = "reconcile"
 DESCRIPTION = "orchestration: reconcile one hour of 1,000 unicorns (goal <= 5 s); dbt build over a day of 100"
@@ -69,6 +69,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--serial", action="store_true", help="also time each phase alone, once per repeat")
     parser.add_argument("--sweep-workers", type=lambda v: [int(x) for x in v.split(",") if x], default=[],
                         help="also time the DynamoDB phase alone with these thread counts, e.g. 4,8,16,32")
+    add_result_options(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.unicorns, args.repeat, args.dbt_unicorns, args.dbt_hours = 100, 2, 10, 2
@@ -361,6 +362,7 @@ def measure(result: Result, args: argparse.Namespace, athena: Any, dynamodb: dic
 
 def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one linear script
     args = parse_args(list(argv or []))
+    stem = result_stem("orchestration-quick" if args.quick else "orchestration", args)
     repo = Path(__file__).resolve().parent.parent
     from localaws.backfill.deployment import Clients, discover
     from orchestration.defs.archive.catalog import register_partition
@@ -421,7 +423,6 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one linear scrip
                                           for n in slowest]
                     print(f"dbt build: {elapsed:.1f}s ok={ok}", flush=True)
 
-    stem = "orchestration-quick" if args.quick else "orchestration"
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     if args.skip_dbt:
         keep_dbt(result, RESULTS_DIR / f"{stem}.json")

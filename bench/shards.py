@@ -14,7 +14,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import RESULTS_DIR, pipeline
+from bench import RESULTS_DIR, add_result_options, pipeline, result_stem
 
 NAME = "shards"
 DESCRIPTION = "pipeline throughput and window-end → DynamoDB delay at 1, 2 and 4 shards, side by side"
@@ -28,6 +28,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--window", type=int, default=60, help="tumbling window in seconds (default 60)")
     parser.add_argument("--shards", default="1,2,4", help="shard counts, comma-separated (default 1,2,4)")
     parser.add_argument("--quick", action="store_true", help="30 s at 1,000 records/s, 10 s windows, 1 and 2 shards")
+    add_result_options(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.rate, args.unicorns, args.minutes, args.window, args.shards = 1000, 100, 0.5, 10, "1,2"
@@ -71,6 +72,7 @@ def render_markdown(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
+    name = result_stem("shards-quick" if args.quick else f"shards-{args.rate:.0f}-{args.minutes:g}min", args)
     results: dict[str, Any] = {"command": shlex.join(["python", "-m", "bench", "shards", *argv]),
                                "date": datetime.now(UTC).isoformat(timespec="seconds"),
                                "settings": {k: v for k, v in vars(args).items() if k != "counts"},
@@ -83,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
         results["machine"] = result["machine"]
         results["runs"][str(shards)] = result
         results["rows"].append(row(shards, result))
-    name = "shards-quick" if args.quick else f"shards-{args.rate:.0f}-{args.minutes:g}min"
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(results, indent=2))
     (RESULTS_DIR / f"{name}.md").write_text(render_markdown(results))

@@ -31,7 +31,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from bench import RESULTS_DIR
+from bench import RESULTS_DIR, add_result_options, host, result_stem
 from bench.pipeline_identity import check as identity_check
 from bench.pipeline_probes import ResourceSampler, component_pids, component_restarts, restart_line
 from tests.support.stack import LocalStack, started_stack
@@ -48,6 +48,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--unicorns", type=int, default=1000)
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--quick", action="store_true", help="3 minutes at 1,000 records/s")
+    add_result_options(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.rate, args.unicorns, args.minutes = 1000, 200, 3.0
@@ -328,9 +329,11 @@ def render_markdown(r: dict[str, Any], svg_name: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    stem = result_stem("soak-quick" if args.quick else f"soak-{args.rate:.0f}-{args.minutes:g}min", args)
+    machine = host()
     results = run(args)
     results["command"] = shlex.join(["python", "-m", "bench", "soak", *(sys.argv[1:] if argv is None else argv)])
-    stem = "soak-quick" if args.quick else f"soak-{args.rate:.0f}-{args.minutes:g}min"
+    results["machine"] = machine
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(results, indent=2))
     (RESULTS_DIR / f"{stem}.svg").write_text(render_svg(results["samples"]))

@@ -30,7 +30,7 @@ import boto3
 import psutil
 from botocore.config import Config
 
-from bench import RESULTS_DIR, host
+from bench import RESULTS_DIR, add_result_options, commit_of, host, result_stem
 from bench.pipeline import variants
 from bench.pipeline_probes import component_pids, components
 from streaming.lambdas.contract import Summary
@@ -106,12 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", metavar="VAR=a,b",
                         help="a fresh stack per value of the local runtime's environment variable VAR, side by side")
     parser.add_argument("--quick", action="store_true", help="200 items, 2 rounds")
+    add_result_options(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.items, args.rounds = 200, 2
     if args.compare and not args.compare.partition("=")[0].isupper():
         parser.error("--compare takes an environment variable of the local runtime (UPPER_CASE)")
     concurrencies = [int(value) for value in args.concurrency.split(",")]
+    name = result_stem("summary-writes" + ("-quick" if args.quick else "")
+                       + ("-concurrency" if len(concurrencies) > 1 else "")
+                       + ("-compare" if args.compare else ""), args)
     rounds: dict[str, list[dict[str, float]]] = {}
     for variant, env in variants(parser, args.compare):
         rounds.update(measure(args, concurrencies, variant, env))
@@ -119,7 +123,6 @@ def main(argv: list[str] | None = None) -> int:
                "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": host(), "items": args.items,
                "concurrency": concurrencies, "rounds": rounds,
                "median": {label: median_row(r) for label, r in rounds.items()}}
-    name = "summary-writes" + ("-concurrency" if len(concurrencies) > 1 else "") + ("-compare" if args.compare else "")
     write_results(results, name)
     return 0
 
@@ -162,7 +165,7 @@ def write_results(results: dict[str, Any], name: str) -> None:
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
     columns = ["wall_s", "client_ms_per_item", "gateway_ms_per_item", "dynamodb_ms_per_item", "moto_ms_per_item"]
     lines = ["# One window's end in DynamoDB: the summary writer's writes", "",
-             f"`{results['command']}` ({results['date']}, commit `{results['machine']['commit']}`, "
+             f"`{results['command']}` ({results['date']}, commit {commit_of(results['machine'])}, "
              f"{results['machine']['cpus']} cores): {results['items']:,} new summaries per round through "
              "`streaming.lambdas.summary_writer.write_summaries` (conditional PutItem, "
              f"{' or '.join(map(str, results['concurrency']))} at a time; the Lambda writes "
