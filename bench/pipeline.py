@@ -31,7 +31,7 @@ from typing import Any
 
 import psutil
 
-from bench import RESULTS_DIR, add_result_options, commit_of, host, result_stem
+from bench import RESULTS_DIR, add_result_options, commit_of, host, pipeline_archive, result_stem
 from bench.pipeline_bursts import CpuTimeline, bursts, ceiling_lines
 from bench.pipeline_identity import check as identity_check
 from bench.pipeline_probes import (
@@ -140,7 +140,6 @@ def run(args: argparse.Namespace, variant: dict[str, str] | None = None) -> dict
         while time.time() < deadline and sum(watcher.counts.values()) < acknowledged:
             time.sleep(1)
         watcher.stop.set()
-        timeline.stop.set()
         watcher.join()
         if watcher.error is not None:
             raise RuntimeError("the DynamoDB watcher failed; the delays would be wrong") from watcher.error
@@ -161,11 +160,17 @@ def run(args: argparse.Namespace, variant: dict[str, str] | None = None) -> dict
         while time.time() < deadline and archive_delivered(stack) < acknowledged:
             time.sleep(1)
         lags.stop.set()
+        archived_at = time.time()
+        timeline.stop.set()
+        timeline.join()
         results["archive"] = {"delivered": archive_delivered(stack),
                               "complete_s_after_producer": round(time.time() - started - produced_for, 1),
                               "max_lag_s": lags.max_s("firehose_ms"),
                               "lambda_max_lag_s": lags.max_s("lambda_ms")}
         results["archive"]["complete"] = results["archive"]["delivered"] >= acknowledged
+        results["archive"].update(pipeline_archive.archive_cpu(
+            timeline.between(started, started + produced_for).get("firehose", 0.0), produced_for,
+            timeline.between(started, archived_at).get("firehose", 0.0), acknowledged))
         results["identity"] = identity_check(stack, acks, args.window, work)
         results["restarts"] = component_restarts(stack)
         identity = results["identity"]
@@ -225,6 +230,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         if r.get("bursts") and not goals(r, s["minutes"])[1][1]:
             lines += ["The window-end delay's floor on this machine (bench/pipeline_bursts.py):", "",
                       *ceiling_lines(r["bursts"], GOAL_P99_S), ""]
+        if not goals(r, s["minutes"])[2][1] and r["archive"].get("firehose_cpu_us_per_record"):
+            lines += ["The archive's lag on this machine (bench/pipeline_archive.py):", "",
+                      *pipeline_archive.ceiling_lines(r["archive"], r["rate"]["achieved_per_s"], BUFFER_INTERVAL_S,
+                                                      GOAL_ARCHIVE_LAG_S), ""]
     names = sorted({name for r in runs.values() for name in r["resources"]})
     header = " | ".join(label or "CPU %" for label in runs)
     lines += ["## CPU while producing (% of one core, mean; the machine has 200 %)", "",
