@@ -47,7 +47,7 @@ import boto3
 import psutil
 from botocore.config import Config
 
-from bench import RESULTS_DIR, add_result_options, host, result_stem
+from bench import RESULTS_DIR, add_result_options, commit_of, host, result_stem
 from localaws.settings import DEFAULT_REGION, LOCAL_CREDENTIALS, REPO_ROOT
 from localaws.supervisor.preflight import free_port
 from tests.support.stack import LocalStack
@@ -998,7 +998,8 @@ def render_markdown(results: dict[str, Any]) -> str:
     add(f"# Local endpoint vs moto: Kinesis and DynamoDB{' (quick smoke run)' if results['quick'] else ''}")
     add("")
     add(f"Run `{results['command']}` on {results['started_at']} (finished {results.get('finished_at', '?')}, "
-        f"{_duration(results['durations_s'].get('total'))} in all), commit `{m['git_commit']}`.")
+        f"{_duration(results['durations_s'].get('total'))} in all), "
+        f"commit {commit_of({'commit': m['git_commit'], **m})}.")
     add(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}; load average at start "
         f"{', '.join(str(x) for x in m['load_average_at_start'])} (a shared machine: single runs, orders of "
         "magnitude). The client (boto3, threads) runs on the same cores as the servers.")

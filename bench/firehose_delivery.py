@@ -45,7 +45,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import psutil
 import pyarrow.parquet as pq
 
-from bench import RESULTS_DIR, add_result_options, host, result_stem
+from bench import RESULTS_DIR, add_result_options, commit_of, host, result_stem
 from bench.pipeline import variants
 from streaming.producer.simulation import Fleet
 from tests.support.firehose_helpers import FirehoseProcess
@@ -257,7 +257,8 @@ def write_results(results: dict[str, Any], stem: str) -> tuple[Path, Path]:
     lines = [
         "# Firehose delivery throughput (local runtime)",
         "",
-        f"`{results['command']}` · {results['finished_at']} · {results['machine']['cores']} cores · "
+        f"`{results['command']}` · {results['finished_at']} · commit {commit_of(results['machine'])} · "
+        f"{results['machine']['cores']} cores · "
         f"Python {results['machine']['python']}",
         "",
         f"{s['records']:,} records pre-loaded in a one-shard Kinesis stream (fleet simulator); each run creates a "

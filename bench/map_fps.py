@@ -30,7 +30,7 @@ from typing import Any
 
 import psutil
 
-from bench import RESULTS_DIR, add_result_options, host, result_stem
+from bench import RESULTS_DIR, add_result_options, commit_of, host, result_stem
 from localaws.settings import REPO_ROOT
 from localaws.supervisor.preflight import free_port
 from tests.support.devtools import Browser, Page
@@ -263,6 +263,8 @@ def write(result: dict[str, Any], stem: str) -> Path:
     r = result
     lines = [
         f"# Live map benchmark ({r['started_at']}, {r['cores']} cores, {r['chromium']})",
+        "",
+        f"`{r['command']}`, commit {commit_of(r['machine'])}.",
         "",
         f"- {r['unicorns']:,} unicorns, one record each per second, for {r['minutes']:g} minutes; viewport "
         f"{r['viewport']}; headless Chromium with --disable-gpu (software rendering); the local stack "

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import RESULTS_DIR, add_result_options, host, result_stem
+from bench import RESULTS_DIR, add_result_options, commit_of, host, result_stem
 from tests.support.stack import started_stack
 
 NAME = "producer"
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(results, indent=2))
     (RESULTS_DIR / f"{stem}.md").write_text(
-        f"# Producer benchmark ({results['date']}, {results['cpus']} cores, commit `{machine['commit']}`)\n\n"
+        f"# Producer benchmark ({results['date']}, {results['cpus']} cores, commit {commit_of(machine)})\n\n"
         f"`{results['command']}`, with the platform's event source mappings disabled (nothing reads the stream).\n\n"
         f"`wildrydes produce` into the local endpoint, {args.records:,} records per run, {args.unicorns} unicorns, "
         f"{args.in_flight} PutRecords calls in flight: median **{results['median_records_per_s']:,.0f} records/s** "

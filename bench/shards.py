@@ -14,7 +14,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import RESULTS_DIR, add_result_options, pipeline, result_stem
+from bench import RESULTS_DIR, add_result_options, commit_of, pipeline, result_stem
 
 NAME = "shards"
 DESCRIPTION = "pipeline throughput and window-end → DynamoDB delay at 1, 2 and 4 shards, side by side"
@@ -58,7 +58,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines = [f"# Shards benchmark ({results['date']}, {results['machine']['cpus']} cores)", "",
              f"`{results['command']}`: {s['rate']:,.0f} records/s target from {s['unicorns']} unicorns for "
              f"{s['minutes']} min per shard count, {s['window']} s windows, a fresh stack per count, run one "
-             "after the other.", "",
+             f"after the other. Commit {commit_of(results['machine'])}.", "",
              "| shards | achieved rec/s | lost | delay p50 s | delay p99 s | items | Lambda runtime CPU % | "
              "Kinesis CPU % | archive complete after producer, s |",
              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]

@@ -31,7 +31,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from bench import RESULTS_DIR, add_result_options, host, result_stem
+from bench import RESULTS_DIR, add_result_options, commit_of, host, result_stem
 from bench.pipeline_identity import check as identity_check
 from bench.pipeline_probes import ResourceSampler, component_pids, component_restarts, restart_line
 from tests.support.stack import LocalStack, started_stack
@@ -297,7 +297,8 @@ def render_markdown(r: dict[str, Any], svg_name: str) -> str:
     def fmt(p: dict[str, Any]) -> str:
         return f"p50 {p['p50']} s, p99 {p['p99']} s, max {p['max']} s (n={p['n']})"
 
-    lines = [f"# Soak ({r['date']}, {r['cpus']} cores)", "", f"`{r.get('command', 'python -m bench soak')}`", "",
+    lines = [f"# Soak ({r['date']}, {r['cpus']} cores)", "", f"`{r.get('command', 'python -m bench soak')}`"
+             + (f", commit {commit_of(r['machine'])}." if "machine" in r else ""), "",
              f"- target {r['rate']['target_per_s']:,.0f} records/s for {r['settings']['minutes']} min, achieved "
              f"{r['rate']['achieved_per_s']:,.0f} records/s ({r['settings']['unicorns']} unicorns)",
              f"- completeness (counts): {r['completeness']}",
