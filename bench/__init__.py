@@ -13,6 +13,8 @@ import pkgutil
 import platform
 import re
 import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -60,17 +62,27 @@ def add_result_options(parser: argparse.ArgumentParser) -> None:
                         help="replace a result the repository holds (the docs may quote it)")
 
 
-def result_stem(name: str, args: argparse.Namespace) -> str:
+def result_stem(name: str, args: argparse.Namespace, now: datetime | None = None) -> str:
     """The file name (without suffix) of this run's result under bench/results/: ``name``, or ``name-TAG``.
 
     A result the repository holds is not overwritten without ``--overwrite``: the docs quote saved results, so
-    a new run goes beside them. Checked before the run, not after it."""
-    stem = f"{name}-{args.tag}" if getattr(args, "tag", None) else name
-    held = _git("ls-files", "--", f"{RESULTS_DIR.name}/{stem}.*").split()
-    if held and not getattr(args, "overwrite", False):
-        raise SystemExit(f"bench/results/{Path(held[0]).name} is a saved result (the docs may quote it): "
-                         "pass --tag NAME to save this run beside it, or --overwrite to replace it")
-    return stem
+    a run whose name is taken goes beside them, as ``name-<UTC time>`` (``--tag`` taken too: refused, before
+    the run rather than after it)."""
+    tag = getattr(args, "tag", None)
+    stem = f"{name}-{tag}" if tag else name
+    if getattr(args, "overwrite", False) or not _held(stem):
+        return stem
+    if tag:
+        raise SystemExit(f"bench/results/{stem} is a saved result (the docs may quote it): pass another --tag, "
+                         "or --overwrite to replace it")
+    stamped = f"{name}-{(now or datetime.now(UTC)).strftime('%Y%m%dT%H%M%SZ')}"
+    print(f"bench/results/{stem} is a saved result (the docs may quote it): this run goes to {stamped}",
+          file=sys.stderr, flush=True)
+    return stamped
+
+
+def _held(stem: str) -> bool:
+    return bool(_git("ls-files", "--", f"{RESULTS_DIR.name}/{stem}.*").split())
 
 
 def _tag(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,11 +16,18 @@ def parse(*argv: str) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-def test_a_saved_result_is_not_overwritten_without_overwrite() -> None:
+def test_a_saved_result_is_not_overwritten_without_overwrite(capsys: pytest.CaptureFixture[str]) -> None:
     assert (RESULTS_DIR / "athena.json").exists()  # saved in the repository, quoted by the docs
-    with pytest.raises(SystemExit, match=r"athena\.(json|md) is a saved result.*--tag NAME"):
-        result_stem("athena", parse())
-    assert result_stem("athena", parse("--overwrite")) == "athena"
+    now = datetime(2026, 12, 8, 2, 30, 5, tzinfo=UTC)
+    assert result_stem("athena", parse(), now) == "athena-20261208T023005Z"
+    assert "athena is a saved result" in capsys.readouterr().err
+    assert result_stem("athena", parse("--overwrite"), now) == "athena"
+
+
+def test_a_tag_that_names_a_saved_result_is_refused_before_the_run() -> None:
+    assert (RESULTS_DIR / "athena-session21-after-1.json").exists()
+    with pytest.raises(SystemExit, match=r"athena-session21-after-1 is a saved result.*another --tag"):
+        result_stem("athena", parse("--tag", "session21-after-1"))
 
 
 def test_a_tag_saves_beside_and_a_smoke_run_is_never_a_saved_result() -> None:
