@@ -31,9 +31,11 @@ def ceiling_lines(archive: dict[str, Any], rate: float, interval_s: float, goal_
              f"of CPU per record archived: at {rate:,.0f} records/s that is {need:.2f} cores, and it had "
              f"{cores:.2f} on average while producing."]
     if cores < need:
-        lines.append(f"It could not keep up: it processed {cores / need:.0%} of what arrived, so its lag grew for "
-                     "as long as the producer ran. The goal needs the Firehose "
-                     f"{need / cores:.2f}× cheaper per record, or that many times its share of the CPU.")
+        # Keeping up is the goal: a buffer's work done in one interval makes the wait two intervals at most.
+        lines.append(f"It could not keep up: at that cost and share it could process {cores / need:.0%} of what "
+                     "arrived, so its lag grew for as long as the producer ran. Keeping up, which is the goal (a "
+                     f"buffer's work done within one interval), needs the Firehose {need / cores:.2f}× cheaper per "
+                     "record, or that many times its share of the CPU.")
         return lines
     buffer_records = rate * interval_s
     buffer_cpu = buffer_records * per_record_us / 1e6

@@ -30,7 +30,7 @@ def test_a_firehose_short_of_cpu_falls_behind() -> None:
     archive = {"firehose_cpu_us_per_record": 80.0, "firehose_cores_while_producing": 0.4, "max_lag_s": 300.0}
     text = " ".join(ceiling_lines(archive, rate=10_000, interval_s=60, goal_s=125))
     assert "0.80 cores, and it had 0.40" in text
-    assert "could not keep up: it processed 50% of what arrived" in text
+    assert "could not keep up: at that cost and share it could process 50% of what arrived" in text
     assert "2.00× cheaper per record" in text
 
 
