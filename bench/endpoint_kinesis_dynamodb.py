@@ -792,7 +792,6 @@ def machine_info() -> dict[str, Any]:
             "kinesalite": node_package("kinesalite"), "dynalite": node_package("dynalite"),
             "moto": version("moto"), "boto3": version("boto3"), "botocore": version("botocore"),
         },
-        "git_commit": _version(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"]),
     }
 
 
@@ -999,7 +998,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     add("")
     add(f"Run `{results['command']}` on {results['started_at']} (finished {results.get('finished_at', '?')}, "
         f"{_duration(results['durations_s'].get('total'))} in all), "
-        f"commit {commit_of({'commit': m['git_commit'], **m})}.")
+        f"commit {commit_of({'commit': m.get('git_commit'), **m})}.")  # git_commit: results before host()
     add(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}; load average at start "
         f"{', '.join(str(x) for x in m['load_average_at_start'])} (a shared machine: single runs, orders of "
         "magnitude). The client (boto3, threads) runs on the same cores as the servers.")

@@ -225,12 +225,13 @@ def render_markdown(results: dict[str, Any]) -> str:
                   f"Load average at start {r['machine']['load_average_at_start']}; "
                   f"producer: {r['producer']['summary']}",
                   ""]
-        lines += [f"- {'met' if met else '**NOT met**'}: {text}" for text, met in goals(r, s["minutes"])]
+        goal_lines = goals(r, s["minutes"])
+        lines += [f"- {'met' if met else '**NOT met**'}: {text}" for text, met in goal_lines]
         lines.append("")
-        if r.get("bursts") and not goals(r, s["minutes"])[1][1]:
+        if r.get("bursts") and not goal_lines[1][1]:
             lines += ["The window-end delay's floor on this machine (bench/pipeline_bursts.py):", "",
                       *ceiling_lines(r["bursts"], GOAL_P99_S), ""]
-        if not goals(r, s["minutes"])[2][1] and r["archive"].get("firehose_cpu_us_per_record"):
+        if not goal_lines[2][1] and r["archive"].get("firehose_cpu_us_per_record"):
             lines += ["The archive's lag on this machine (bench/pipeline_archive.py):", "",
                       *pipeline_archive.ceiling_lines(r["archive"], r["rate"]["achieved_per_s"], BUFFER_INTERVAL_S,
                                                       GOAL_ARCHIVE_LAG_S), ""]

@@ -51,10 +51,11 @@ def produce(stack: LocalStack, seed: int, seconds: float, unicorns: int = 8, rat
 
 def stream_sequence_numbers(kinesis: Any, stream: str = STREAM) -> set[str]:
     return {r["SequenceNumber"] for shard in kinesis.list_shards(StreamName=stream)["Shards"]
-            for r in _records(kinesis, stream, shard["ShardId"])}
+            for r in shard_records(kinesis, stream, shard["ShardId"])}
 
 
-def _records(kinesis: Any, stream: str, shard_id: str) -> Iterator[dict[str, Any]]:
+def shard_records(kinesis: Any, stream: str, shard_id: str) -> Iterator[dict[str, Any]]:
+    """Every record of one shard, from its trim horizon to its tip."""
     iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id,
                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     while iterator:

@@ -14,23 +14,8 @@ from pathlib import Path
 import pytest
 
 from streaming.producer import cli
+from tests.support.pipeline_checks import shard_records
 from tests.support.stack import LocalStack
-
-
-def _read_identities(local_stack: LocalStack, stream: str) -> list[tuple[str, str]]:
-    kinesis = local_stack.client("kinesis")
-    out: list[tuple[str, str]] = []
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while True:
-            page = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
-            out += [(shard["ShardId"], r["SequenceNumber"]) for r in page["Records"]]
-            if not page["Records"] and page["MillisBehindLatest"] == 0:
-                break
-            iterator = page["NextShardIterator"]
-    return out
 
 
 def test_produce_acks_lists_every_acknowledged_record_by_identity(
@@ -54,7 +39,8 @@ def test_produce_acks_lists_every_acknowledged_record_by_identity(
     assert header == "shard_id,sequence_number"
     listed = [tuple(line.split(",")) for line in lines]
     assert len(listed) == len(set(listed)) == 240
-    stored = _read_identities(local_stack, stream)
+    stored = [(shard["ShardId"], r["SequenceNumber"]) for shard in kinesis.list_shards(StreamName=stream)["Shards"]
+              for r in shard_records(kinesis, stream, shard["ShardId"])]
     assert len(stored) == len(set(stored)) == 240
     assert set(listed) == set(stored)
     assert {shard for shard, _ in listed} == {s["ShardId"] for s in kinesis.list_shards(StreamName=stream)["Shards"]}
